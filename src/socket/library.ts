@@ -1,0 +1,570 @@
+/**
+ * The socket library: descriptors and the calls an application makes, in the
+ * order the seed describes (socket, connect, write, read, close; bind, listen,
+ * accept on the server). One library drives one protocol stack; every call is
+ * async and settles only when the stack has answered.
+ */
+import type { Duplex } from 'node:stream';
+import {
+  WOULD_BLOCK,
+  type Datagram,
+  type DatagramEndpoint,
+  type Endpoint,
+  type ProtocolStack,
+  type StreamBinding,
+  type StreamConnection,
+  type StreamListener,
+  type StreamOptions,
+} from '../stack/types.js';
+import type { CallEvent, TraceSink } from '../trace/events.js';
+import { hostPort } from '../trace/text.js';
+import { ipFamily } from '../wire/ip.js';
+import { DescriptorTable } from './descriptors.js';
+import { openDuplex } from './duplex.js';
+import { SocketError, toSocketError, type ErrorContext } from './errors.js';
+import { checkOptions, DEFAULT_OPTIONS, type SocketOptions } from './options.js';
+import { WaitQueue } from './wait.js';
+
+export type SocketType = 'tcp' | 'udp';
+export type ShutdownHow = 'read' | 'write' | 'both';
+
+/** Per-call overrides: a timeout in milliseconds instead of the socket's, and a signal to give up early. */
+export interface CallOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface RecvResult {
+  bytes: number;
+  address: string;
+  port: number;
+  /** The datagram did not fit the buffer; the rest was discarded. */
+  truncated: boolean;
+}
+
+export interface LibraryOptions {
+  /** Who is calling, for traces ("client", "server"). */
+  label?: string;
+  trace?: TraceSink | null;
+  /** The most descriptors open at once (RLIMIT_NOFILE); past it socket() and accept() fail with EMFILE. */
+  maxDescriptors?: number;
+  /** Options every new socket starts with. */
+  defaults?: Partial<SocketOptions>;
+}
+
+type State = 'new' | 'binding' | 'bound' | 'connecting' | 'connected' | 'listening';
+
+/** The largest UDP payload in one IPv4 datagram (65535 - 20 - 8); IPv6 allows 20 more. */
+const MAX_UDP_PAYLOAD = { 4: 65_507, 6: 65_527 } as const;
+
+class Sock {
+  state: State = 'new';
+  closed = false;
+  readShut = false;
+  writeShut = false;
+  binding: StreamBinding | null = null;
+  conn: StreamConnection | null = null;
+  listener: StreamListener | null = null;
+  dgram: DatagramEndpoint | null = null;
+  dgramPending: Promise<DatagramEndpoint> | null = null;
+  /** The default peer of a connected UDP socket. */
+  peer: Endpoint | null = null;
+  /** Set when a timed-out write left the stream in an unknown state. */
+  broken: SocketError | null = null;
+  readonly waits: WaitQueue;
+  readonly wake = () => this.waits.wakeAll();
+
+  constructor(
+    readonly kind: SocketType,
+    public options: SocketOptions,
+    stack: ProtocolStack,
+  ) {
+    this.waits = new WaitQueue(stack);
+  }
+}
+
+export class SocketLibrary {
+  readonly stack: ProtocolStack;
+  readonly label: string;
+  private trace: TraceSink | null;
+  private readonly table: DescriptorTable<Sock>;
+  private readonly defaults: SocketOptions;
+
+  constructor(stack: ProtocolStack, options: LibraryOptions = {}) {
+    this.stack = stack;
+    this.label = options.label ?? 'app';
+    this.trace = options.trace ?? null;
+    this.table = new DescriptorTable(options.maxDescriptors ?? 65_536);
+    const defaults = options.defaults ?? {};
+    checkOptions(defaults, 'SocketLibrary');
+    this.defaults = { ...DEFAULT_OPTIONS, ...defaults };
+  }
+
+  /** Starts or stops tracing; with no sink a call records nothing. */
+  setTrace(sink: TraceSink | null): void {
+    this.trace = sink;
+  }
+
+  /** How many descriptors are open. */
+  get openCount(): number {
+    return this.table.size;
+  }
+
+  /** socket(): a new, unconnected socket and the descriptor that names it. */
+  async socket(type: SocketType): Promise<number> {
+    const t0 = this.trace ? this.stack.now() : 0;
+    try {
+      if (type !== 'tcp' && type !== 'udp') throw new SocketError('EINVAL', { call: 'socket', detail: `type must be 'tcp' or 'udp'` });
+      const fd = this.table.allocate(new Sock(type, { ...this.defaults }, this.stack));
+      if (fd < 0) throw new SocketError('EMFILE', { call: 'socket' });
+      if (this.trace) this.record({ call: 'socket', fd, start: t0, result: fd, note: type });
+      return fd;
+    } catch (e) {
+      throw this.failed(e, 'socket', -1, t0, { note: String(type) });
+    }
+  }
+
+  /** bind(): gives the socket a local address; port 0 lets the stack pick a free one. */
+  async bind(fd: number, address: string, port: number): Promise<void> {
+    return this.traced('bind', fd, { address, port }, async () => {
+      const s = this.lookup(fd, 'bind');
+      const local = this.endpoint(address, port, 'bind', fd);
+      if (s.state !== 'new') throw new SocketError('EINVAL', { call: 'bind', fd, detail: 'socket is already bound' });
+      s.state = 'binding';
+      try {
+        if (s.kind === 'tcp') {
+          const binding = await this.stack.bindStream(local);
+          if (s.closed) return binding.close();
+          s.binding = binding;
+        } else {
+          this.attachDatagram(s, await this.openDatagram(s, local));
+        }
+        s.state = 'bound';
+      } catch (e) {
+        if (s.state === 'binding') s.state = 'new';
+        throw e;
+      }
+    });
+  }
+
+  /** listen(): turns a TCP socket into a listener with a backlog of waiting connections. */
+  async listen(fd: number, backlog = 128): Promise<void> {
+    return this.traced('listen', fd, { note: `backlog ${backlog}` }, async () => {
+      const s = this.lookup(fd, 'listen');
+      if (s.kind !== 'tcp') throw new SocketError('EOPNOTSUPP', { call: 'listen', fd, detail: 'listen is for tcp sockets' });
+      if (!Number.isInteger(backlog) || backlog < 0) throw new SocketError('EINVAL', { call: 'listen', fd, detail: 'backlog must be a whole number' });
+      if (s.state === 'listening') return;
+      if (s.state === 'new') await this.bind(fd, '0.0.0.0', 0);
+      if (s.state !== 'bound' || !s.binding) throw new SocketError('EINVAL', { call: 'listen', fd, detail: `socket is ${s.state}` });
+      // Linux clamps the backlog to [1, somaxconn]; so does this.
+      s.listener = s.binding.listen(Math.min(Math.max(backlog, 1), 65_535), streamOptions(s.options));
+      s.listener.notify = s.wake;
+      s.state = 'listening';
+    });
+  }
+
+  /** accept(): waits for a connection on a listener and returns a new descriptor for it. */
+  async accept(fd: number, options: CallOptions = {}): Promise<number> {
+    const t0 = this.trace ? this.stack.now() : 0;
+    try {
+      const s = this.lookup(fd, 'accept');
+      if (s.state !== 'listening' || !s.listener) throw new SocketError('EINVAL', { call: 'accept', fd, detail: 'socket is not listening' });
+      const deadline = this.deadline(options, s.options.acceptTimeout, 'accept', fd);
+      let conn = s.listener.accept();
+      while (!conn) {
+        await s.waits.sleep(deadline, { call: 'accept', fd }, options.signal);
+        if (s.closed) throw new SocketError('EBADF', { call: 'accept', fd });
+        conn = s.listener.accept();
+      }
+      const child = new Sock('tcp', { ...s.options }, this.stack);
+      const newFd = this.table.allocate(child);
+      if (newFd < 0) {
+        conn.abort();
+        throw new SocketError('EMFILE', { call: 'accept', fd });
+      }
+      this.attachStream(child, conn);
+      if (this.trace) this.record({ call: 'accept', fd, start: t0, result: newFd, address: conn.remote.address, port: conn.remote.port });
+      return newFd;
+    } catch (e) {
+      throw this.failed(e, 'accept', fd, t0, {});
+    }
+  }
+
+  /** connect(): joins the pipe to a server's socket (TCP), or sets the default peer (UDP). */
+  async connect(fd: number, address: string, port: number, options: CallOptions = {}): Promise<void> {
+    return this.traced('connect', fd, { address, port }, async () => {
+      const s = this.lookup(fd, 'connect');
+      const remote = this.endpoint(address, port, 'connect', fd);
+      if (s.kind === 'udp') {
+        await this.ensureDatagram(s, remote.address);
+        s.peer = remote;
+        s.state = 'connected';
+        return;
+      }
+      if (s.state === 'connected') throw new SocketError('EISCONN', { call: 'connect', fd });
+      if (s.state === 'connecting' || s.state === 'binding') throw new SocketError('EALREADY', { call: 'connect', fd });
+      if (s.state === 'listening') throw new SocketError('EINVAL', { call: 'connect', fd, detail: 'socket is listening' });
+      await this.connectStream(s, fd, remote, options);
+    });
+  }
+
+  /** write(): hands bytes to the stack for sending; resolves with the count once the stack has taken them all. */
+  async write(fd: number, data: Uint8Array, length?: number, options: CallOptions = {}): Promise<number> {
+    const t0 = this.trace ? this.stack.now() : 0;
+    try {
+      const s = this.lookup(fd, 'write');
+      const bytes = this.span(data, length, 'write', fd);
+      const n = s.kind === 'udp' ? await this.sendDatagram(s, fd, bytes, this.peerOf(s, 'write', fd), options, 'write') : await this.writeStream(s, fd, bytes, options);
+      if (this.trace) this.record({ call: 'write', fd, start: t0, length: bytes.length, result: n });
+      return n;
+    } catch (e) {
+      throw this.failed(e, 'write', fd, t0, { length: length ?? data?.length });
+    }
+  }
+
+  /** read(): fills the caller's buffer with received bytes; resolves with the count, or 0 once the peer has closed. */
+  async read(fd: number, buffer: Uint8Array, length?: number, options: CallOptions = {}): Promise<number> {
+    const t0 = this.trace ? this.stack.now() : 0;
+    try {
+      const s = this.lookup(fd, 'read');
+      const into = this.span(buffer, length, 'read', fd);
+      let n: number;
+      if (s.kind === 'udp') {
+        this.peerOf(s, 'read', fd);
+        n = (await this.receiveDatagram(s, fd, into, options, 'read')).bytes;
+      } else n = await this.readStream(s, fd, into, options);
+      if (this.trace) this.record({ call: 'read', fd, start: t0, length: into.length, result: n });
+      return n;
+    } catch (e) {
+      throw this.failed(e, 'read', fd, t0, { length: length ?? buffer?.length });
+    }
+  }
+
+  /** sendto(): sends one UDP datagram to an address; an unbound socket is bound to a free port first. */
+  async sendto(fd: number, data: Uint8Array, address: string, port: number, options: CallOptions = {}): Promise<number> {
+    return this.traced('sendto', fd, { address, port, length: data?.length }, async () => {
+      const s = this.lookup(fd, 'sendto');
+      if (s.kind !== 'udp') throw new SocketError('EOPNOTSUPP', { call: 'sendto', fd, detail: 'sendto is for udp sockets; use write' });
+      const to = this.endpoint(address, port, 'sendto', fd);
+      return this.sendDatagram(s, fd, this.span(data, undefined, 'sendto', fd), to, options, 'sendto');
+    });
+  }
+
+  /** recvfrom(): waits for one UDP datagram and says who sent it. */
+  async recvfrom(fd: number, buffer: Uint8Array, options: CallOptions = {}): Promise<RecvResult> {
+    const t0 = this.trace ? this.stack.now() : 0;
+    try {
+      const s = this.lookup(fd, 'recvfrom');
+      if (s.kind !== 'udp') throw new SocketError('EOPNOTSUPP', { call: 'recvfrom', fd, detail: 'recvfrom is for udp sockets; use read' });
+      const d = await this.receiveDatagram(s, fd, this.span(buffer, undefined, 'recvfrom', fd), options, 'recvfrom');
+      if (this.trace) this.record({ call: 'recvfrom', fd, start: t0, length: buffer.length, result: d.bytes, address: d.address, port: d.port });
+      return { bytes: d.bytes, address: d.address, port: d.port, truncated: d.truncated };
+    } catch (e) {
+      throw this.failed(e, 'recvfrom', fd, t0, { length: buffer?.length });
+    }
+  }
+
+  /** shutdown(): closes one direction of a connection ('write' sends FIN; 'read' discards what arrives). */
+  async shutdown(fd: number, how: ShutdownHow): Promise<void> {
+    return this.traced('shutdown', fd, { note: String(how) }, async () => {
+      const s = this.lookup(fd, 'shutdown');
+      if (how !== 'read' && how !== 'write' && how !== 'both') throw new SocketError('EINVAL', { call: 'shutdown', fd, detail: `how must be 'read', 'write' or 'both'` });
+      if (s.state !== 'connected') throw new SocketError('ENOTCONN', { call: 'shutdown', fd });
+      if (how !== 'write') s.readShut = true;
+      if (how !== 'read') s.writeShut = true;
+      s.conn?.shutdown(how);
+      s.waits.wakeAll();
+    });
+  }
+
+  /** close(): separates the pipe and erases the socket; the descriptor is free for reuse at once. */
+  async close(fd: number): Promise<void> {
+    return this.traced('close', fd, {}, async () => {
+      const s = this.lookup(fd, 'close');
+      this.table.release(fd);
+      this.release(s);
+    });
+  }
+
+  /** The local address of a socket; 0.0.0.0:0 before it has one. */
+  async getsockname(fd: number): Promise<Endpoint> {
+    const s = this.lookup(fd, 'getsockname');
+    const local = s.conn?.local ?? s.listener?.local ?? s.binding?.local ?? s.dgram?.local;
+    return local ? { address: local.address, port: local.port } : { address: '0.0.0.0', port: 0 };
+  }
+
+  /** The peer of a connected socket. */
+  async getpeername(fd: number): Promise<Endpoint> {
+    const s = this.lookup(fd, 'getpeername');
+    const remote = s.conn?.remote ?? s.peer;
+    if (!remote) throw new SocketError('ENOTCONN', { call: 'getpeername', fd });
+    return { address: remote.address, port: remote.port };
+  }
+
+  async setsockopt(fd: number, options: Partial<SocketOptions>): Promise<void> {
+    const s = this.lookup(fd, 'setsockopt');
+    checkOptions(options, 'setsockopt', fd);
+    s.options = { ...s.options, ...options };
+    s.conn?.setOptions(streamOptions(s.options));
+  }
+
+  async getsockopt(fd: number): Promise<SocketOptions> {
+    return { ...this.lookup(fd, 'getsockopt').options };
+  }
+
+  /** A Node Duplex over a connected descriptor, so node:tls and other stream users can run over this library. */
+  toDuplex(fd: number): Duplex {
+    const s = this.lookup(fd, 'toDuplex');
+    if (s.kind !== 'tcp' || s.state !== 'connected') throw new SocketError('ENOTCONN', { call: 'toDuplex', fd });
+    return openDuplex(this, fd, s.options.recvBufferSize);
+  }
+
+  /** Closes every descriptor this library holds. */
+  async closeAll(): Promise<void> {
+    for (const [fd] of [...this.table.entries()]) await this.close(fd);
+  }
+
+  // ---- the work behind the calls ----
+
+  private async connectStream(s: Sock, fd: number, remote: Endpoint, options: CallOptions): Promise<void> {
+    const timeout = options.timeout ?? s.options.connectTimeout;
+    this.deadline(options, timeout, 'connect', fd);
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = this.stack.setTimer(timeout, () => {
+      timedOut = true;
+      abort.abort();
+    });
+    const forward = () => abort.abort();
+    options.signal?.addEventListener('abort', forward, { once: true });
+    const binding = s.binding;
+    s.state = 'connecting';
+    let conn: StreamConnection;
+    try {
+      const opts = { ...streamOptions(s.options), signal: abort.signal };
+      conn = binding ? await binding.connect(remote, opts) : await this.stack.connect(remote, opts);
+    } catch (e) {
+      s.state = 'new';
+      s.binding = null;
+      if (timedOut) throw new SocketError('ETIMEDOUT', { call: 'connect', fd, address: hostPort(remote.address, remote.port) });
+      throw e;
+    } finally {
+      this.stack.clearTimer(timer);
+      options.signal?.removeEventListener('abort', forward);
+    }
+    s.binding = null;
+    if (s.closed) {
+      conn.abort();
+      throw new SocketError('EBADF', { call: 'connect', fd, detail: 'closed while connecting' });
+    }
+    this.attachStream(s, conn);
+  }
+
+  private async readStream(s: Sock, fd: number, into: Uint8Array, options: CallOptions): Promise<number> {
+    const conn = this.streamOf(s, 'read', fd);
+    if (s.readShut) return 0;
+    let n = conn.read(into);
+    if (n !== WOULD_BLOCK) return n;
+    const deadline = this.deadline(options, s.options.readTimeout, 'read', fd);
+    const context = { call: 'read', fd };
+    for (;;) {
+      await s.waits.sleep(deadline, context, options.signal);
+      if (s.closed) throw new SocketError('EBADF', context);
+      if (s.readShut) return 0;
+      n = conn.read(into);
+      if (n !== WOULD_BLOCK) return n;
+    }
+  }
+
+  private async writeStream(s: Sock, fd: number, data: Uint8Array, options: CallOptions): Promise<number> {
+    const conn = this.streamOf(s, 'write', fd);
+    if (s.writeShut) throw new SocketError('EPIPE', { call: 'write', fd, detail: 'shut down for writing' });
+    if (data.length === 0) return 0;
+    const deadline = this.deadline(options, s.options.writeTimeout, 'write', fd);
+    const max = s.options.sendBufferSize;
+    for (let off = 0; off < data.length; off += max) {
+      const piece = off === 0 && data.length <= max ? data : data.subarray(off, off + max);
+      await this.bounded(conn.write(piece), deadline, { call: 'write', fd }, options.signal, () => {
+        // The stack may hold part of the data; the byte stream can no longer be trusted.
+        s.broken = new SocketError('ETIMEDOUT', { call: 'write', fd, detail: 'an earlier write timed out; the connection was reset' });
+        conn.abort();
+      });
+      if (s.closed) throw new SocketError('EBADF', { call: 'write', fd });
+    }
+    return data.length;
+  }
+
+  private async sendDatagram(s: Sock, fd: number, data: Uint8Array, to: Endpoint, options: CallOptions, call: string): Promise<number> {
+    const family = ipFamily(to.address) as 4 | 6;
+    if (data.length > MAX_UDP_PAYLOAD[family]) throw new SocketError('EMSGSIZE', { call, fd, detail: `${data.length} bytes is more than one datagram holds` });
+    if (s.writeShut) throw new SocketError('EPIPE', { call, fd });
+    const d = await this.ensureDatagram(s, to.address);
+    const deadline = this.deadline(options, s.options.writeTimeout, call, fd);
+    await this.bounded(d.send(data, to.address, to.port), deadline, { call, fd }, options.signal, () => {});
+    return data.length;
+  }
+
+  private async receiveDatagram(s: Sock, fd: number, into: Uint8Array, options: CallOptions, call: string): Promise<Datagram> {
+    const d = s.dgram;
+    if (!d) throw new SocketError('EINVAL', { call, fd, detail: 'socket has no address yet: bind or sendto first' });
+    const deadline = this.deadline(options, s.options.readTimeout, call, fd);
+    const context = { call, fd };
+    for (;;) {
+      const got = d.recv(into);
+      // A connected UDP socket hears only its peer, as POSIX says.
+      if (got && (!s.peer || (got.address === s.peer.address && got.port === s.peer.port))) return got;
+      if (!got) {
+        await s.waits.sleep(deadline, context, options.signal);
+        if (s.closed) throw new SocketError('EBADF', context);
+      }
+    }
+  }
+
+  private ensureDatagram(s: Sock, towards: string): Promise<DatagramEndpoint> {
+    if (s.dgram) return Promise.resolve(s.dgram);
+    if (!s.dgramPending) {
+      const any = ipFamily(towards) === 6 ? '::' : '0.0.0.0';
+      s.state = 'binding';
+      s.dgramPending = this.openDatagram(s, { address: any, port: 0 }).then(
+        (d) => {
+          this.attachDatagram(s, d);
+          if (s.state === 'binding') s.state = 'bound';
+          return d;
+        },
+        (e) => {
+          s.dgramPending = null;
+          s.state = 'new';
+          throw e;
+        },
+      );
+    }
+    return s.dgramPending;
+  }
+
+  private async openDatagram(s: Sock, local: Endpoint): Promise<DatagramEndpoint> {
+    const d = await this.stack.bindDatagram(local, { recvBufferSize: s.options.recvBufferSize });
+    if (s.closed) {
+      d.close();
+      throw new SocketError('EBADF', { detail: 'closed while binding' });
+    }
+    return d;
+  }
+
+  private attachDatagram(s: Sock, d: DatagramEndpoint): void {
+    s.dgram = d;
+    d.notify = s.wake;
+  }
+
+  private attachStream(s: Sock, conn: StreamConnection): void {
+    s.conn = conn;
+    s.state = 'connected';
+    conn.notify = s.wake;
+  }
+
+  private release(s: Sock): void {
+    s.closed = true;
+    s.waits.wakeAll();
+    if (s.conn) s.conn.close();
+    if (s.listener) s.listener.close();
+    if (s.binding) s.binding.close();
+    if (s.dgram) s.dgram.close();
+  }
+
+  /** Settles with `work`, or fails at the deadline (calling `onTimeout` first) or on abort. */
+  private bounded(work: Promise<void>, deadline: number, context: ErrorContext, signal: AbortSignal | undefined, onTimeout: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = this.stack.setTimer(Math.max(0, deadline - this.stack.now()), () => {
+        onTimeout();
+        reject(new SocketError('ETIMEDOUT', context));
+      });
+      const onAbort = () => {
+        this.stack.clearTimer(timer);
+        onTimeout();
+        reject(new SocketError('ECANCELED', context));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        () => {
+          this.stack.clearTimer(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (err) => {
+          this.stack.clearTimer(timer);
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  // ---- checks ----
+
+  private lookup(fd: number, call: string): Sock {
+    const s = Number.isInteger(fd) ? this.table.get(fd) : undefined;
+    if (!s) throw new SocketError('EBADF', { call, fd });
+    return s;
+  }
+
+  private streamOf(s: Sock, call: string, fd: number): StreamConnection {
+    if (s.broken) throw s.broken;
+    if (s.state === 'listening') throw new SocketError('ENOTCONN', { call, fd, detail: 'socket is listening; use accept' });
+    if (!s.conn) throw new SocketError('ENOTCONN', { call, fd });
+    return s.conn;
+  }
+
+  private peerOf(s: Sock, call: string, fd: number): Endpoint {
+    if (!s.peer) throw new SocketError('ENOTCONN', { call, fd, detail: 'udp socket has no peer: connect first, or use sendto/recvfrom' });
+    return s.peer;
+  }
+
+  private endpoint(address: string, port: number, call: string, fd: number): Endpoint {
+    if (typeof address !== 'string' || ipFamily(address) === 0) throw new SocketError('EINVAL', { call, fd, detail: `not an IP address: ${String(address)}` });
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new SocketError('EINVAL', { call, fd, detail: `port must be 0-65535, not ${String(port)}` });
+    if (call !== 'bind' && port === 0) throw new SocketError('EINVAL', { call, fd, detail: 'port 0 is not a destination' });
+    return { address, port };
+  }
+
+  private span(buffer: Uint8Array, length: number | undefined, call: string, fd: number): Uint8Array {
+    if (!(buffer instanceof Uint8Array)) throw new SocketError('EINVAL', { call, fd, detail: 'buffer must be a Uint8Array' });
+    if (length === undefined || length === buffer.length) return buffer;
+    if (!Number.isInteger(length) || length < 0 || length > buffer.length) throw new SocketError('EINVAL', { call, fd, detail: `length ${String(length)} is outside the buffer (${buffer.length} bytes)` });
+    return buffer.subarray(0, length);
+  }
+
+  private deadline(options: CallOptions, fallback: number, call: string, fd: number): number {
+    const timeout = options.timeout ?? fallback;
+    if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 2 ** 31 - 1) throw new SocketError('EINVAL', { call, fd, detail: 'timeout must be a positive number of milliseconds' });
+    return this.stack.now() + timeout;
+  }
+
+  // ---- tracing ----
+
+  private async traced<T>(call: string, fd: number, fields: Partial<CallEvent>, body: () => Promise<T>): Promise<T> {
+    const t0 = this.trace ? this.stack.now() : 0;
+    try {
+      const result = await body();
+      if (this.trace) this.record({ call, fd, start: t0, result: typeof result === 'number' ? result : 'ok', ...fields });
+      return result;
+    } catch (e) {
+      throw this.failed(e, call, fd, t0, fields);
+    }
+  }
+
+  private failed(e: unknown, call: string, fd: number, t0: number, fields: Partial<CallEvent>): SocketError {
+    const address = fields.address !== undefined && fields.port !== undefined ? hostPort(fields.address, fields.port) : undefined;
+    const err = toSocketError(e, { call, fd: fd >= 0 ? fd : undefined, address });
+    if (this.trace) this.record({ call, fd, start: t0, error: err.code, ...fields });
+    return err;
+  }
+
+  private record(fields: Partial<CallEvent> & { call: string; fd: number; start: number }): void {
+    this.trace!.record({ kind: 'call', seq: 0, who: this.label, stack: this.stack.name, waited: this.stack.now() - fields.start, ...fields });
+  }
+}
+
+function streamOptions(o: SocketOptions): StreamOptions {
+  return { noDelay: o.noDelay, keepAliveMs: o.keepAlive ? o.keepAliveIdle : 0, sendBufferSize: o.sendBufferSize, recvBufferSize: o.recvBufferSize };
+}
+
+

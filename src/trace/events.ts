@@ -1,0 +1,69 @@
+/**
+ * Trace events: one per socket call. A library with no sink records nothing
+ * and builds nothing, so tracing off costs one property check per call.
+ */
+
+export interface CallEvent {
+  readonly kind: 'call';
+  /** Order of recording across all libraries sharing a sink. */
+  seq: number;
+  /** Whose library made the call ("client", "server"). */
+  readonly who: string;
+  /** Which protocol stack answered ("kernel", "user"). */
+  readonly stack: string;
+  readonly call: string;
+  /** The descriptor, or -1 for calls without one. */
+  readonly fd: number;
+  /** When the call began, in milliseconds on the stack's clock. */
+  readonly start: number;
+  /** How long control stayed inside the socket library. */
+  readonly waited: number;
+  /** The address the call named or learned (connect's peer, bind's address, accept's and recvfrom's sender). */
+  readonly address?: string;
+  readonly port?: number;
+  /** Bytes the caller offered (write, sendto) or room it gave (read, recvfrom). */
+  readonly length?: number;
+  /** The answer: a descriptor, a byte count, or "ok". */
+  readonly result?: number | string;
+  /** The error code when the call failed. */
+  readonly error?: string;
+  /** Anything else worth a glance: the socket type, the shutdown direction, the backlog. */
+  readonly note?: string;
+}
+
+export type TraceEvent = CallEvent;
+
+export interface TraceSink {
+  record(event: TraceEvent): void;
+}
+
+/** Keeps events in memory, up to a bound; what does not fit is counted, not kept. */
+export class TraceLog implements TraceSink {
+  readonly events: TraceEvent[] = [];
+  dropped = 0;
+  private seq = 0;
+
+  constructor(readonly limit = 100_000) {}
+
+  record(event: TraceEvent): void {
+    event.seq = this.seq++;
+    if (this.events.length >= this.limit) {
+      this.dropped++;
+      return;
+    }
+    this.events.push(event);
+  }
+
+  clear(): void {
+    this.events.length = 0;
+    this.dropped = 0;
+  }
+}
+
+/** Sends each event to several sinks. */
+export class TraceTee implements TraceSink {
+  constructor(private readonly sinks: TraceSink[]) {}
+  record(event: TraceEvent): void {
+    for (const s of this.sinks) s.record(event);
+  }
+}
