@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/** The `protostack` command. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatDemo, runDemo } from './demo.js';
+
+const HELP = `protostack: a protocol stack you can see through
+
+Usage:
+  protostack demo            a client and a server on loopback exchange a message
+                             through the socket library; prints both sides' calls
+  protostack --help          this text
+  protostack --version       the version
+
+Every socket call is traced: descriptor, arguments, result, and how long
+control stayed inside the socket library.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } },
+  });
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const [command] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  switch (command) {
+    case 'demo':
+      process.stdout.write(formatDemo(await runDemo()));
+      return 0;
+    default:
+      process.stderr.write(`protostack: unknown command '${command}'\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`protostack: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

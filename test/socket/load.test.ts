@@ -1,0 +1,93 @@
+/** Many connections at once, and a large transfer whose memory stays bounded because backpressure works. */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, test } from 'node:test';
+import { dial, echoLoop, kernelLibrary, listenLoopback, readExactly } from '../helpers.js';
+
+const lib = kernelLibrary();
+after(() => lib.closeAll());
+
+test('500 concurrent connections each echo their own message', async () => {
+  const server = kernelLibrary('server');
+  const { fd: listener, port } = await listenLoopback(server, 1024);
+  const serving = echoLoop(server, listener);
+  const N = 500;
+  const fds = await Promise.all(Array.from({ length: N }, () => dial(lib, port)));
+  assert.equal(new Set(fds).size, N, 'every connection has its own descriptor');
+  assert.equal(lib.openCount, N);
+  const results = await Promise.all(
+    fds.map(async (fd, i) => {
+      const message = Buffer.from(`connection ${i} says hello`);
+      await lib.write(fd, message);
+      const back = await readExactly(lib, fd, message.length);
+      await lib.close(fd);
+      return back.equals(message);
+    }),
+  );
+  assert.equal(results.filter(Boolean).length, N);
+  assert.equal(lib.openCount, 0);
+  await server.close(listener);
+  await serving;
+});
+
+/** A deterministic stream of bytes, so both ends can hash what should pass without keeping it. */
+function pattern(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+test('256 MiB arrive intact while memory stays bounded; a reader that stops reading stalls the writer', async () => {
+  const TOTAL = 256 * 1024 * 1024;
+  const CHUNK = 64 * 1024;
+  const { fd: listener, port } = await listenLoopback(lib);
+  const client = await dial(lib, port);
+  const conn = await lib.accept(listener);
+  const chunks = Array.from({ length: 16 }, (_, i) => pattern(CHUNK, i + 1));
+  const sent = createHash('sha256');
+  let written = 0;
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+
+  const writing = (async () => {
+    for (let i = 0; written < TOTAL; i++) {
+      const chunk = chunks[i % chunks.length]!;
+      sent.update(chunk);
+      written += await lib.write(client, chunk);
+    }
+    await lib.shutdown(client, 'write');
+  })();
+
+  // Phase 1: the reader does not read. The writer must stop once the buffers are full.
+  await new Promise((r) => setTimeout(r, 400));
+  const stalledAt = written;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(written, stalledAt, 'no progress while nobody reads');
+  assert.ok(stalledAt < 32 * 1024 * 1024, `writer stalled after ${stalledAt} bytes, bounded by socket buffers`);
+
+  // Phase 2: read everything, hashing as it comes.
+  const received = createHash('sha256');
+  const buf = new Uint8Array(CHUNK);
+  let got = 0;
+  for (;;) {
+    const n = await lib.read(conn, buf);
+    if (n === 0) break;
+    received.update(buf.subarray(0, n));
+    got += n;
+  }
+  await writing;
+  clearInterval(sampler);
+  assert.equal(got, TOTAL);
+  assert.equal(received.digest('hex'), sent.digest('hex'));
+  const grew = (peak - baseline) / (1024 * 1024);
+  assert.ok(grew < 96, `RSS grew by ${grew.toFixed(1)} MiB while moving 256 MiB`);
+  for (const d of [client, conn, listener]) await lib.close(d);
+});
