@@ -69,7 +69,7 @@ export class KernelConnection implements StreamConnection {
     return new Promise((resolve, reject) => {
       this.socket.write(data, (err) => {
         if (!err) return resolve();
-        reject(this.error ?? toSocketError(err, {}));
+        reject(this.error ?? writeError(err));
       });
     });
   }
@@ -104,6 +104,8 @@ export class KernelConnection implements StreamConnection {
     this.socket.on('data', () => {});
     this.socket.resume();
     this.socket.once('end', () => this.socket.destroy());
+    // The application has let go; like the kernel, finish the close without keeping the process alive.
+    this.socket.unref();
     const timer = setTimeout(() => this.socket.destroy(), LINGER_MS);
     timer.unref();
     this.socket.once('close', () => clearTimeout(timer));
@@ -181,4 +183,11 @@ export class KernelConnection implements StreamConnection {
   private wake(): void {
     this.notify?.();
   }
+}
+
+/** Node reports writes on a torn-down stream with its own codes; to a socket user that is a broken pipe. */
+function writeError(err: Error): SocketError {
+  const code = (err as { code?: string }).code;
+  if (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END') return stackError('EPIPE', err.message);
+  return toSocketError(err, {});
 }
