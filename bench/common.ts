@@ -32,22 +32,19 @@ export function collect(): void {
 }
 
 /**
- * Runs `ours` and `anchor` alternately: one warm-up of each, then `rounds`
- * measured rounds, swapping which goes first every round. Returns each side's
- * results in run order.
+ * Runs `ours` and `anchor` alternately: `warmups` unmeasured rounds (so the
+ * JIT has compiled both paths), then `rounds` measured rounds, swapping which
+ * side goes first every round. Returns each side's results in run order.
  */
-export async function alternate<T>(rounds: number, ours: () => Promise<T>, anchor: () => Promise<T>): Promise<{ ours: T[]; anchor: T[] }> {
-  collect();
-  await ours();
-  collect();
-  await anchor();
+export async function alternate<T>(rounds: number, ours: () => Promise<T>, anchor: () => Promise<T>, warmups = 2): Promise<{ ours: T[]; anchor: T[] }> {
   const out = { ours: [] as T[], anchor: [] as T[] };
-  for (let i = 0; i < rounds; i++) {
+  for (let i = -warmups; i < rounds; i++) {
     const order: ['ours' | 'anchor', () => Promise<T>][] = [['ours', ours], ['anchor', anchor]];
     if (i % 2) order.reverse();
     for (const [side, fn] of order) {
       collect();
-      out[side].push(await fn());
+      const result = await fn();
+      if (i >= 0) out[side].push(result);
     }
   }
   return out;

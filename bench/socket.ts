@@ -3,7 +3,7 @@
  * in the same process: bulk throughput (64 KiB writes, 64 KiB reads) and
  * small-message round trips (64-byte ping-pong with TCP_NODELAY).
  *
- * Environment knobs: BENCH_ROUNDS (default 5), BENCH_BULK_MIB (default 1024),
+ * Environment knobs: BENCH_ROUNDS (default 7), BENCH_BULK_MIB (default 512),
  * BENCH_ROUND_TRIPS (default 20000).
  */
 import { once } from 'node:events';
@@ -14,9 +14,12 @@ import { alternate, median, row, type Row } from './common.js';
 const HOST = '127.0.0.1';
 const CHUNK = 64 * 1024;
 const MESSAGE = 64;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const BULK_BYTES = Number(process.env.BENCH_BULK_MIB ?? 1024) * 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const BULK_BYTES = Number(process.env.BENCH_BULK_MIB ?? 512) * 1024 * 1024;
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 20_000);
+
+type LibraryPair = Awaited<ReturnType<typeof libraryPair>>;
+type NetPair = Awaited<ReturnType<typeof netPair>>;
 
 /** A connected pair of descriptors (client, accepted server side) and the listener, over one kernel stack. */
 async function libraryPair(noDelay: boolean) {
@@ -61,33 +64,33 @@ async function netPair(noDelay: boolean) {
 
 /** Bulk, library: the client writes 64 KiB chunks, the server reads into a 64 KiB buffer. Gbit/s. */
 async function libraryBulk(): Promise<number> {
-  const { server, client, sfd, cfd, close } = await libraryPair(false);
+  const p = await libraryPair(false);
   const chunk = Buffer.alloc(CHUNK, 0x5a);
   const into = Buffer.allocUnsafe(CHUNK);
   const t0 = performance.now();
   const sending = (async () => {
-    for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await client.write(cfd, chunk);
+    for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await p.client.write(p.cfd, chunk);
   })();
   let got = 0;
   while (got < BULK_BYTES) {
-    const n = await server.read(sfd, into);
+    const n = await p.server.read(p.sfd, into);
     if (n === 0) throw new Error('early end of stream');
     got += n;
   }
   const seconds = (performance.now() - t0) / 1000;
   await sending;
-  await close();
+  await p.close();
   return (got * 8) / seconds / 1e9;
 }
 
 /** Bulk, raw node:net as a plain user writes it: write() until it says false, then wait for 'drain'; count bytes in 'data'. Gbit/s. */
 async function netBulk(): Promise<number> {
-  const { client, peer, close } = await netPair(false);
+  const p = await netPair(false);
   const chunk = Buffer.alloc(CHUNK, 0x5a);
   let got = 0;
   const t0 = performance.now();
   const done = new Promise<number>((resolve) => {
-    peer.on('data', (c: Buffer) => {
+    p.peer.on('data', (c: Buffer) => {
       got += c.length;
       if (got >= BULK_BYTES) resolve(performance.now());
     });
@@ -96,66 +99,67 @@ async function netBulk(): Promise<number> {
   const pump = () => {
     while (sent < BULK_BYTES) {
       sent += CHUNK;
-      if (!client.write(chunk)) return void client.once('drain', pump);
+      if (!p.client.write(chunk)) return void p.client.once('drain', pump);
     }
   };
   pump();
   const seconds = ((await done) - t0) / 1000;
-  await close();
+  await p.close();
   return (got * 8) / seconds / 1e9;
 }
 
-/** Ping-pong, library: client writes 64 bytes, server reads them all and echoes, client reads them all. Round trips/s. */
-async function libraryPingPong(): Promise<number> {
-  const { server, client, sfd, cfd, close } = await libraryPair(true);
-  const echo = (async () => {
-    const buf = Buffer.alloc(MESSAGE);
-    for (;;) {
-      let got = 0;
-      while (got < MESSAGE) {
-        const n = await server.read(sfd, got === 0 ? buf : buf.subarray(got));
-        if (n === 0) return;
-        got += n;
-      }
-      await server.write(sfd, buf);
+/** The library's echo server: reads a whole message, writes it back, until the end of the stream. */
+async function libraryEcho(p: LibraryPair): Promise<void> {
+  const buf = Buffer.alloc(MESSAGE);
+  for (;;) {
+    let got = 0;
+    while (got < MESSAGE) {
+      const n = await p.server.read(p.sfd, got === 0 ? buf : buf.subarray(got));
+      if (n === 0) return;
+      got += n;
     }
-  })();
+    await p.server.write(p.sfd, buf);
+  }
+}
+
+/** Ping-pong, library: client writes 64 bytes, server reads them all and echoes, client reads them all. Round trips/s. */
+async function libraryPingPong(p: LibraryPair): Promise<number> {
   const msg = Buffer.alloc(MESSAGE, 0x5a);
   const buf = Buffer.alloc(MESSAGE);
   const t0 = performance.now();
   for (let i = 0; i < ROUND_TRIPS; i++) {
-    await client.write(cfd, msg);
+    await p.client.write(p.cfd, msg);
     let got = 0;
-    while (got < MESSAGE) got += await client.read(cfd, got === 0 ? buf : buf.subarray(got));
+    while (got < MESSAGE) {
+      const n = await p.client.read(p.cfd, got === 0 ? buf : buf.subarray(got));
+      if (n === 0) throw new Error('early end of stream');
+      got += n;
+    }
   }
-  const seconds = (performance.now() - t0) / 1000;
-  await client.shutdown(cfd, 'write');
-  await echo;
-  await close();
-  return ROUND_TRIPS / seconds;
+  return ROUND_TRIPS / ((performance.now() - t0) / 1000);
 }
 
 /** Ping-pong, raw node:net: the server writes back what arrives, the client sends the next message once 64 bytes are back. Round trips/s. */
-async function netPingPong(): Promise<number> {
-  const { client, peer, close } = await netPair(true);
-  peer.on('data', (c: Buffer) => peer.write(c));
+async function netPingPong(p: NetPair): Promise<number> {
   const msg = Buffer.alloc(MESSAGE, 0x5a);
+  let onData = (_: Buffer) => {};
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
     let pending = 0;
     let done = 0;
-    client.on('data', (c: Buffer) => {
+    onData = (c: Buffer) => {
       pending += c.length;
       while (pending >= MESSAGE) {
         pending -= MESSAGE;
         if (++done === ROUND_TRIPS) return resolve();
-        client.write(msg);
+        p.client.write(msg);
       }
-    });
-    client.write(msg);
+    };
+    p.client.on('data', onData);
+    p.client.write(msg);
   });
   const seconds = (performance.now() - t0) / 1000;
-  await close();
+  p.client.off('data', onData);
   return ROUND_TRIPS / seconds;
 }
 
@@ -164,11 +168,28 @@ function show(what: string, runs: { ours: number[]; anchor: number[] }): void {
   console.log(`  ${what}: ours ${list(runs.ours)} | anchor ${list(runs.anchor)}`);
 }
 
+/**
+ * Bulk opens a fresh connection every round, so one connection's luck (buffer
+ * autotuning, scheduling) is not repeated in every round. Ping-pong keeps one
+ * warm connection per side for all its rounds: with a new connection per
+ * round, the collection of the previous round's sockets throws away optimized
+ * code and each round would measure a re-warming library.
+ */
 export async function run(): Promise<Row[]> {
   const bulk = await alternate(ROUNDS, libraryBulk, netBulk);
   show('bulk Gbit/s', bulk);
-  const ping = await alternate(ROUNDS, libraryPingPong, netPingPong);
+
+  const pingLib = await libraryPair(true);
+  const pingNet = await netPair(true);
+  pingNet.peer.on('data', (c: Buffer) => pingNet.peer.write(c));
+  const echo = libraryEcho(pingLib);
+  const ping = await alternate(ROUNDS, () => libraryPingPong(pingLib), () => netPingPong(pingNet));
+  await pingLib.client.shutdown(pingLib.cfd, 'write');
+  await echo;
+  await pingLib.close();
+  await pingNet.close();
   show('ping-pong round trips/s', ping);
+
   const oursRate = median(ping.ours);
   const anchorRate = median(ping.anchor);
   return [

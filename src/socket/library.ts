@@ -214,7 +214,17 @@ export class SocketLibrary {
     try {
       const s = this.lookup(fd, 'write');
       const bytes = this.span(data, length, 'write', fd);
-      const n = s.kind === 'udp' ? await this.sendDatagram(s, fd, bytes, this.peerOf(s, 'write', fd), options, 'write') : await this.writeStream(s, fd, bytes, options);
+      let n: number;
+      if (s.kind === 'udp') n = await this.sendDatagram(s, fd, bytes, this.peerOf(s, 'write', fd), options, 'write');
+      else if (bytes.length > s.options.sendBufferSize) n = await this.writeStream(s, fd, bytes, options);
+      else {
+        // The common case, one piece, inline: no deadline timer unless the stack keeps the bytes.
+        const conn = this.streamOf(s, 'write', fd);
+        if (s.writeShut) throw new SocketError('EPIPE', { call: 'write', fd, detail: 'shut down for writing' });
+        const pending = bytes.length === 0 ? null : conn.write(bytes);
+        if (pending) await this.settleWrite(s, fd, conn, pending, this.deadline(options, s.options.writeTimeout, 'write', fd), options);
+        n = bytes.length;
+      }
       if (this.trace) this.record({ call: 'write', fd, start: t0, length: bytes.length, result: n });
       return n;
     } catch (e) {
@@ -232,7 +242,20 @@ export class SocketLibrary {
       if (s.kind === 'udp') {
         this.peerOf(s, 'read', fd);
         n = (await this.receiveDatagram(s, fd, into, options, 'read')).bytes;
-      } else n = await this.readStream(s, fd, into, options);
+      } else {
+        // The read-and-sleep loop inline: one async frame fewer on the hottest call.
+        const conn = this.streamOf(s, 'read', fd);
+        n = s.readShut ? 0 : conn.read(into);
+        if (n === WOULD_BLOCK) {
+          const deadline = this.deadline(options, s.options.readTimeout, 'read', fd);
+          const context = { call: 'read', fd };
+          do {
+            await s.waits.sleep(deadline, context, options.signal);
+            if (s.closed) throw new SocketError('EBADF', context);
+            n = s.readShut ? 0 : conn.read(into);
+          } while (n === WOULD_BLOCK);
+        }
+      }
       if (this.trace) this.record({ call: 'read', fd, start: t0, length: into.length, result: n });
       return n;
     } catch (e) {
@@ -360,38 +383,26 @@ export class SocketLibrary {
     this.attachStream(s, conn);
   }
 
-  private async readStream(s: Sock, fd: number, into: Uint8Array, options: CallOptions): Promise<number> {
-    const conn = this.streamOf(s, 'read', fd);
-    if (s.readShut) return 0;
-    let n = conn.read(into);
-    if (n !== WOULD_BLOCK) return n;
-    const deadline = this.deadline(options, s.options.readTimeout, 'read', fd);
-    const context = { call: 'read', fd };
-    for (;;) {
-      await s.waits.sleep(deadline, context, options.signal);
-      if (s.closed) throw new SocketError('EBADF', context);
-      if (s.readShut) return 0;
-      n = conn.read(into);
-      if (n !== WOULD_BLOCK) return n;
-    }
-  }
-
   private async writeStream(s: Sock, fd: number, data: Uint8Array, options: CallOptions): Promise<number> {
     const conn = this.streamOf(s, 'write', fd);
     if (s.writeShut) throw new SocketError('EPIPE', { call: 'write', fd, detail: 'shut down for writing' });
-    if (data.length === 0) return 0;
     const deadline = this.deadline(options, s.options.writeTimeout, 'write', fd);
     const max = s.options.sendBufferSize;
     for (let off = 0; off < data.length; off += max) {
-      const piece = off === 0 && data.length <= max ? data : data.subarray(off, off + max);
-      await this.bounded(conn.write(piece), deadline, { call: 'write', fd }, options.signal, () => {
-        // The stack may hold part of the data; the byte stream can no longer be trusted.
-        s.broken = new SocketError('ETIMEDOUT', { call: 'write', fd, detail: 'an earlier write timed out; the connection was reset' });
-        conn.abort();
-      });
-      if (s.closed) throw new SocketError('EBADF', { call: 'write', fd });
+      const pending = conn.write(data.subarray(off, off + max));
+      if (pending) await this.settleWrite(s, fd, conn, pending, deadline, options);
     }
     return data.length;
+  }
+
+  /** Waits for the stack to finish with a piece, under the write deadline. */
+  private async settleWrite(s: Sock, fd: number, conn: StreamConnection, pending: Promise<void>, deadline: number, options: CallOptions): Promise<void> {
+    await this.bounded(pending, deadline, { call: 'write', fd }, options.signal, () => {
+      // The stack may hold part of the data; the byte stream can no longer be trusted.
+      s.broken = new SocketError('ETIMEDOUT', { call: 'write', fd, detail: 'an earlier write timed out; the connection was reset' });
+      conn.abort();
+    });
+    if (s.closed) throw new SocketError('EBADF', { call: 'write', fd });
   }
 
   private async sendDatagram(s: Sock, fd: number, data: Uint8Array, to: Endpoint, options: CallOptions, call: string): Promise<number> {

@@ -32,7 +32,7 @@ export const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
   keepAlive: false,
   keepAliveIdle: 7_200_000,
   sendBufferSize: 256 * 1024,
-  recvBufferSize: 256 * 1024,
+  recvBufferSize: 128 * 1024,
 });
 
 /** Timers cannot wait longer than 2^31-1 ms; a longer "timeout" would fire at once. */

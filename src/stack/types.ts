@@ -45,8 +45,11 @@ export interface StreamConnection extends Notifiable {
   read(into: Uint8Array): number;
   /** Bytes waiting to be read now. */
   readonly readable: number;
-  /** Hands bytes to the stack; settles once the stack no longer needs `data`. At most sendBufferSize bytes at a time. */
-  write(data: Uint8Array): Promise<void>;
+  /**
+   * Hands bytes to the stack, at most sendBufferSize at a time. Returns null when the stack took
+   * them at once (copied, or written to the OS), else a promise that settles once it no longer needs `data`.
+   */
+  write(data: Uint8Array): Promise<void> | null;
   /** Sends FIN after the queued data ('write'), stops delivering received data ('read'), or both. */
   shutdown(how: 'read' | 'write' | 'both'): void;
   /** Graceful close: queued data is still sent, then FIN. Unread received data makes it a reset, as in Linux. */

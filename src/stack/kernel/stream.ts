@@ -62,15 +62,17 @@ export class KernelConnection implements StreamConnection {
     return WOULD_BLOCK;
   }
 
-  write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array): Promise<void> | null {
     if (this.error) return Promise.reject(this.error);
     if (this.writeShut || this.closed || this.socket.destroyed) return Promise.reject(stackError('EPIPE'));
     if (data.length > this.sendBufferSize) return Promise.reject(stackError('EMSGSIZE', 'more than the send buffer at once'));
+    let settle: ((err: Error | null | undefined) => void) | null = null;
+    this.socket.write(data, (err) => settle?.(err));
+    // libuv wrote it all at once: the OS holds the bytes and the caller may reuse its buffer now.
+    // A later error on this socket still reaches the next call through the 'error' handler.
+    if (this.socket.writableLength === 0) return null;
     return new Promise((resolve, reject) => {
-      this.socket.write(data, (err) => {
-        if (!err) return resolve();
-        reject(this.error ?? writeError(err));
-      });
+      settle = (err) => (err ? reject(this.error ?? writeError(err)) : resolve());
     });
   }
 
