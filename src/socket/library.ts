@@ -196,7 +196,9 @@ export class SocketLibrary {
       const s = this.lookup(fd, 'connect');
       const remote = this.endpoint(address, port, 'connect', fd);
       if (s.kind === 'udp') {
-        await this.ensureDatagram(s, remote.address);
+        const d = await this.ensureDatagram(s, remote.address);
+        // The stack picks the route and the source address now; nothing is sent.
+        await d.connect(remote);
         s.peer = remote;
         s.state = 'connected';
         return;

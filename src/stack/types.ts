@@ -89,10 +89,16 @@ export interface Datagram {
 }
 
 export interface DatagramEndpoint extends Notifiable {
+  /** The local address; after connect, the source address the stack chose for the peer. */
   readonly local: Endpoint;
+  /**
+   * Fixes the peer: the stack picks the route and source address (nothing is sent) and
+   * delivers only the peer's datagrams. Fails with ENETUNREACH when there is no route.
+   */
+  connect(remote: Endpoint): Promise<void>;
   /** The next datagram copied into `into`, or null when none is waiting. */
   recv(into: Uint8Array): Datagram | null;
-  /** Sends one datagram; settles once the stack no longer needs `data`. */
+  /** Sends one datagram (to the connected peer, the only address allowed once connected); settles once the stack no longer needs `data`. */
   send(data: Uint8Array, address: string, port: number): Promise<void>;
   /** Datagrams dropped because the receive buffer was full. */
   readonly drops: number;

@@ -16,7 +16,8 @@ interface Queued {
 export class KernelDatagram implements DatagramEndpoint {
   notify: (() => void) | null = null;
   drops = 0;
-  readonly local: Endpoint;
+  local: Endpoint;
+  private peer: Endpoint | null = null;
   private queue: Queued[] = [];
   private head = 0;
   private queued = 0;
@@ -63,10 +64,27 @@ export class KernelDatagram implements DatagramEndpoint {
     return { bytes, address: d.address, port: d.port, truncated: bytes < d.data.length };
   }
 
+  connect(remote: Endpoint): Promise<void> {
+    if (this.peer) this.socket.disconnect();
+    return new Promise((resolve, reject) => {
+      this.socket.connect(remote.port, remote.address, (err?: Error) => {
+        if (err) return reject(toSocketError(err, {}));
+        this.peer = { address: remote.address, port: remote.port };
+        const addr = this.socket.address();
+        this.local = { address: addr.address, port: addr.port };
+        resolve();
+      });
+    });
+  }
+
   send(data: Uint8Array, address: string, port: number): Promise<void> {
     if (this.closed) return Promise.reject(stackError('EBADF'));
+    const peer = this.peer;
+    if (peer && (peer.address !== address || peer.port !== port)) return Promise.reject(stackError('EISCONN', 'connected to another peer'));
     return new Promise((resolve, reject) => {
-      this.socket.send(data, port, address, (err) => (err ? reject(toSocketError(err, {})) : resolve()));
+      const done = (err: Error | null) => (err ? reject(toSocketError(err, {})) : resolve());
+      if (peer) this.socket.send(data, done);
+      else this.socket.send(data, port, address, done);
     });
   }
 
