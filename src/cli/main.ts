@@ -3,12 +3,17 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatDemo, runDemo } from './demo.js';
+import { resolveCommand } from './resolve.js';
 
 const HELP = `protostack: a protocol stack you can see through
 
 Usage:
   protostack demo            a client and a server on loopback exchange a message
                              through the socket library; prints both sides' calls
+  protostack resolve NAME [TYPE] [@SERVER[:PORT]]
+                             ask DNS through the socket library; dig-like output
+  protostack dns-serve ZONEFILE [--port N] [--address A]
+                             serve a zone file as an authoritative DNS server
   protostack --help          this text
   protostack --version       the version
 
@@ -22,6 +27,9 @@ function version(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  // Subcommands parse their own options.
+  if (first === 'resolve') return resolveCommand(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
