@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatDemo, runDemo } from './demo.js';
+import { dnsServeCommand } from './dns-serve.js';
 import { resolveCommand } from './resolve.js';
 
 const HELP = `protostack: a protocol stack you can see through
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   // Subcommands parse their own options.
   if (first === 'resolve') return resolveCommand(rest);
+  if (first === 'dns-serve') return dnsServeCommand(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

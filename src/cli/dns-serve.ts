@@ -1,0 +1,85 @@
+/**
+ * `protostack dns-serve ZONEFILE [--port N] [--address A] [--origin NAME]`:
+ * an authoritative server for one zone over the kernel stack, answering on
+ * UDP and TCP until SIGINT or SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { serveDns } from '../dns/server.js';
+import { loadZone } from '../dns/zone.js';
+import { SocketLibrary } from '../socket/library.js';
+import { KernelStack } from '../stack/kernel/stack.js';
+import { hostPort } from '../trace/text.js';
+import { ipFamily } from '../wire/ip.js';
+
+const USAGE = `Usage: protostack dns-serve ZONEFILE [--port N] [--address A] [--origin NAME]
+
+Serves the zone in ZONEFILE (an RFC 1035 master file) over UDP and TCP.
+  --port N        default 5353 (53 needs privileges); 0 picks a free port
+  --address A     default 127.0.0.1
+  --origin NAME   the zone's name, when the file has no $ORIGIN
+Stops on Ctrl-C (SIGINT) or SIGTERM.
+`;
+
+export async function dnsServeCommand(args: string[]): Promise<number> {
+  const fail = (message: string, code: number) => {
+    process.stderr.write(`protostack dns-serve: ${message}\n${code === 2 ? `\n${USAGE}` : ''}`);
+    return code;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: 'string', short: 'p' },
+        address: { type: 'string', short: 'a' },
+        origin: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    return fail((e as Error).message, 2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) return fail(positionals.length === 0 ? 'no zone file given' : 'one zone file only', 2);
+  const portText = values.port ?? '5353';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
+  const address = values.address ?? '127.0.0.1';
+  if (ipFamily(address) === 0) return fail(`--address must be an IP address, not '${address}'`, 2);
+
+  let zone;
+  try {
+    zone = await loadZone(positionals[0]!, values.origin !== undefined ? { origin: values.origin } : {});
+  } catch (e) {
+    return fail((e as Error).message, 1);
+  }
+  const lib = new SocketLibrary(new KernelStack(), { label: 'dns-server' });
+  let server;
+  try {
+    server = await serveDns(lib, [zone], { address, port: Number(portText) });
+  } catch (e) {
+    return fail((e as Error).message, 1);
+  }
+  process.stdout.write(`dns-serve: ${zone.origin || '.'} (${zone.size} records) on ${hostPort(address, server.port)} udp+tcp\n`);
+
+  const signal = await new Promise<string>((resolve) => {
+    const stop = (name: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(name);
+    };
+    const onInt = stop('SIGINT');
+    const onTerm = stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await server.close();
+  const { queries, responses, errors } = server.stats;
+  process.stdout.write(`dns-serve: ${signal}: stopped after ${queries} queries, ${responses} responses, ${errors} socket errors\n`);
+  return 0;
+}

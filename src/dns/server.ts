@@ -1,0 +1,335 @@
+/**
+ * An authoritative DNS server over the socket library: a UDP loop and a TCP
+ * accept loop on one address and port, both answering from the same zones.
+ * Every datagram and every TCP message goes through `respond`, which never
+ * throws: whatever arrives, the loops keep answering.
+ */
+import { SocketError } from '../socket/errors.js';
+import type { SocketLibrary } from '../socket/library.js';
+import { decodeHeader, decodeMessage, encodeMessage, frameTcp } from '../wire/dns/index.js';
+import { isSubdomain, normalizeName } from '../wire/dns/name.js';
+import { CLASS, OPCODE, RCODE, TYPE, emptyMessage, type DnsMessage } from '../wire/dns/types.js';
+import type { Zone } from './zone.js';
+
+export interface DnsServerOptions {
+  /** Default 127.0.0.1. */
+  address?: string;
+  /** Default 0: the stack picks one free for both UDP and TCP. */
+  port?: number;
+  /** The largest UDP response we send to an EDNS client, and what our OPT advertises (RFC 6891 §6.2.5). Default 4096. */
+  udpSize?: number;
+  /** Milliseconds a TCP client has for each whole query (from the connection or the last answer), and for taking each answer; then we close. Default 10 s. */
+  idleTimeout?: number;
+  /** TCP connections served at once; further ones wait in the listen backlog. Default 64. */
+  maxTcpConnections?: number;
+}
+
+export interface DnsServerStats {
+  /** Messages received, over UDP and TCP. */
+  queries: number;
+  responses: number;
+  /** Messages left unanswered: shorter than a header, or responses themselves. */
+  dropped: number;
+  /** FORMERR responses: messages that could not be decoded, or did not ask one question. */
+  formErrors: number;
+  /** Responses cut short with TC=1 (over UDP; over TCP only past 65535 bytes). */
+  truncated: number;
+  /** Socket errors the loops survived. */
+  errors: number;
+  tcpConnections: number;
+}
+
+/** Without EDNS a UDP message is at most 512 bytes (RFC 1035 §4.2.1). */
+const PLAIN_UDP_SIZE = 512;
+/** A TCP message's 2-byte length prefix allows no more (RFC 1035 §4.2.2). */
+const MAX_TCP_SIZE = 65_535;
+/** Zone transfers (refused: we do not serve them) and the obsolete mail QTYPEs (not implemented). */
+const AXFR = 252;
+const IXFR = 251;
+const MAILB = 253;
+const MAILA = 254;
+
+/** Starts a server for `zones` on the library's stack and resolves once both sockets listen. */
+export async function serveDns(lib: SocketLibrary, zones: readonly Zone[], options: DnsServerOptions = {}): Promise<DnsServer> {
+  const server = new DnsServer(lib, zones, options);
+  await server.open();
+  return server;
+}
+
+export class DnsServer {
+  readonly stats: DnsServerStats = { queries: 0, responses: 0, dropped: 0, formErrors: 0, truncated: 0, errors: 0, tcpConnections: 0 };
+  /** The address and port both sockets are bound to; the port is known once open() resolves. */
+  address: string;
+  port = 0;
+  private readonly zones: readonly Zone[];
+  private readonly udpSize: number;
+  private readonly idleTimeout: number;
+  private readonly maxTcp: number;
+  private readonly wantedPort: number;
+  private udpFd = -1;
+  private tcpFd = -1;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private readonly loops: Promise<void>[] = [];
+  /** Open connections and the task serving each; whoever deletes an entry closes its descriptor, exactly once. */
+  private readonly connections = new Map<number, Promise<void>>();
+  private slotWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly lib: SocketLibrary,
+    zones: readonly Zone[],
+    options: DnsServerOptions = {},
+  ) {
+    this.zones = [...zones];
+    const origins = new Set<string>();
+    for (const zone of this.zones) {
+      const key = `${zone.class}/${normalizeName(zone.origin)}`;
+      if (origins.has(key)) throw new Error(`two zones for ${zone.origin || '.'}`);
+      origins.add(key);
+    }
+    this.address = options.address ?? '127.0.0.1';
+    this.wantedPort = options.port ?? 0;
+    this.udpSize = options.udpSize ?? 4096;
+    this.idleTimeout = options.idleTimeout ?? 10_000;
+    this.maxTcp = options.maxTcpConnections ?? 64;
+    if (!Number.isInteger(this.udpSize) || this.udpSize < PLAIN_UDP_SIZE || this.udpSize > MAX_TCP_SIZE) throw new RangeError('udpSize must be 512-65535');
+    if (!(this.idleTimeout > 0)) throw new RangeError('idleTimeout must be a positive number of milliseconds');
+    if (!Number.isInteger(this.maxTcp) || this.maxTcp < 1) throw new RangeError('maxTcpConnections must be at least 1');
+  }
+
+  /** Binds UDP, then TCP on the same port, and starts both loops. */
+  async open(): Promise<void> {
+    if (this.closed) throw new Error('the server is closed');
+    if (this.udpFd >= 0) throw new Error('the server is already open');
+    const lib = this.lib;
+    for (let attempt = 1; ; attempt++) {
+      const udp = await lib.socket('udp');
+      try {
+        await lib.bind(udp, this.address, this.wantedPort);
+      } catch (e) {
+        await lib.close(udp);
+        throw e;
+      }
+      const { port } = await lib.getsockname(udp);
+      const tcp = await lib.socket('tcp');
+      try {
+        await lib.bind(tcp, this.address, port);
+        await lib.listen(tcp, 128);
+      } catch (e) {
+        await lib.close(tcp);
+        await lib.close(udp);
+        // The port the stack picked for UDP may be taken for TCP; pick again.
+        if (this.wantedPort === 0 && e instanceof SocketError && e.code === 'EADDRINUSE' && attempt < 10) continue;
+        throw e;
+      }
+      if (this.closed) {
+        // close() came while we were binding: it had nothing to close yet.
+        await lib.close(tcp);
+        await lib.close(udp);
+        throw new Error('the server was closed while opening');
+      }
+      this.udpFd = udp;
+      this.tcpFd = tcp;
+      this.port = port;
+      break;
+    }
+    this.loops.push(this.udpLoop(), this.acceptLoop());
+  }
+
+  /** Stops both loops and closes every descriptor the server holds. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      for (const wake of this.slotWaiters.splice(0)) wake();
+      // Closing a descriptor wakes the call sleeping on it with EBADF, which ends its loop.
+      for (const fd of [this.udpFd, this.tcpFd]) if (fd >= 0) await this.lib.close(fd).catch(() => {});
+      const tasks = [...this.connections.values()];
+      for (const fd of [...this.connections.keys()]) await this.closeConnection(fd);
+      await Promise.allSettled([...this.loops, ...tasks]);
+    })();
+    return this.closing;
+  }
+
+  /**
+   * The response to one message as bytes, or null to send nothing. Never
+   * throws. Over UDP the response fits the client's limit (512 bytes, or its
+   * EDNS size up to ours) and says TC=1 when the answer did not; over TCP it
+   * may take 65535 bytes.
+   */
+  respond(query: Uint8Array, transport: 'udp' | 'tcp'): Uint8Array | null {
+    this.stats.queries++;
+    const header = query.length >= 12 ? decodeHeader(query) : null;
+    // Nothing to answer to, or a response: answering a response invites loops between servers.
+    if (!header || header.qr) {
+      this.stats.dropped++;
+      return null;
+    }
+    let reply: DnsMessage;
+    let decoded: DnsMessage | null = null;
+    try {
+      decoded = decodeMessage(query, { maxSize: MAX_TCP_SIZE });
+      reply = this.answer(decoded);
+    } catch {
+      // Undecodable: FORMERR with the same ID, opcode and RD, and no question (RFC 1035 §4.1.1).
+      reply = emptyMessage({ id: header.id, qr: true, opcode: header.opcode, rd: (query[2]! & 0x01) !== 0, rcode: RCODE.FORMERR });
+    }
+    const limit = transport === 'tcp' ? MAX_TCP_SIZE : decoded?.edns ? Math.min(Math.max(decoded.edns.udpSize, PLAIN_UDP_SIZE), this.udpSize) : PLAIN_UDP_SIZE;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeMessage(reply, { maxSize: limit });
+    } catch {
+      // An answer the encoder refuses (a zone built in code with a bad value) becomes SERVFAIL; an
+      // error whose echoed questions do not fit (NOTIMP to 200 questions) goes without them.
+      const failed = reply.rcode === RCODE.NOERROR || reply.rcode === RCODE.NXDOMAIN;
+      const rcode = failed ? RCODE.SERVFAIL : reply.rcode;
+      const questions = failed ? reply.questions : [];
+      try {
+        bytes = encodeMessage({ ...reply, rcode, aa: false, questions, answers: [], authorities: [], additionals: [] }, { maxSize: limit });
+      } catch {
+        this.stats.dropped++;
+        return null;
+      }
+    }
+    if (reply.rcode === RCODE.FORMERR) this.stats.formErrors++;
+    if ((bytes[2]! & 0x02) !== 0) this.stats.truncated++;
+    return bytes;
+  }
+
+  /** The response to a decoded query (RFC 1034 §4.3.2, RFC 6891 for EDNS). */
+  private answer(query: DnsMessage): DnsMessage {
+    const reply = emptyMessage({ id: query.id, qr: true, opcode: query.opcode, rd: query.rd, cd: query.cd, questions: query.questions });
+    if (query.edns) {
+      // Our own OPT: our size, version 0, DO copied (RFC 3225 §3); the client's options are not echoed.
+      reply.edns = { udpSize: this.udpSize, version: 0, dnssecOk: query.edns.dnssecOk, options: [] };
+      if (query.edns.version > 0) return { ...reply, rcode: RCODE.BADVERS };
+    }
+    if (query.opcode !== OPCODE.QUERY) return { ...reply, rcode: RCODE.NOTIMP };
+    if (query.questions.length !== 1) return { ...reply, questions: [], rcode: RCODE.FORMERR };
+    const q = query.questions[0]!;
+    if (q.type === TYPE.OPT) return { ...reply, rcode: RCODE.FORMERR };
+    if (q.type === AXFR || q.type === IXFR) return { ...reply, rcode: RCODE.REFUSED };
+    if (q.type === MAILB || q.type === MAILA) return { ...reply, rcode: RCODE.NOTIMP };
+    const zone = this.zoneFor(q.name, q.class);
+    if (!zone) return { ...reply, rcode: RCODE.REFUSED };
+    const found = zone.lookup(q.name, q.type);
+    return { ...reply, aa: found.authoritative, rcode: found.rcode, answers: found.answers, authorities: found.authorities, additionals: found.additionals };
+  }
+
+  /** The zone closest to the name (the longest origin it falls under), of the question's class. */
+  private zoneFor(name: string, cls: number): Zone | null {
+    let best: Zone | null = null;
+    for (const zone of this.zones) {
+      if (cls !== zone.class && cls !== CLASS.ANY) continue;
+      if (!isSubdomain(name, zone.origin)) continue;
+      if (!best || zone.origin.length > best.origin.length) best = zone;
+    }
+    return best;
+  }
+
+  // ---- UDP ----
+
+  private async udpLoop(): Promise<void> {
+    const buffer = new Uint8Array(65_536);
+    while (!this.closed) {
+      let from;
+      try {
+        from = await this.lib.recvfrom(this.udpFd, buffer);
+      } catch (e) {
+        if (this.closed || code(e) === 'EBADF') return;
+        if (code(e) !== 'ETIMEDOUT') await this.survived();
+        continue;
+      }
+      const reply = this.respond(buffer.subarray(0, from.bytes), 'udp');
+      if (!reply) continue;
+      try {
+        await this.lib.sendto(this.udpFd, reply, from.address, from.port);
+        this.stats.responses++;
+      } catch {
+        if (this.closed) return;
+        await this.survived();
+      }
+    }
+  }
+
+  // ---- TCP ----
+
+  private async acceptLoop(): Promise<void> {
+    while (!this.closed) {
+      // At the bound, stop accepting: new clients wait in the backlog until a connection ends.
+      while (this.connections.size >= this.maxTcp && !this.closed) await new Promise<void>((wake) => this.slotWaiters.push(wake));
+      if (this.closed) return;
+      let fd: number;
+      try {
+        fd = await this.lib.accept(this.tcpFd);
+      } catch (e) {
+        if (this.closed || code(e) === 'EBADF') return;
+        if (code(e) !== 'ETIMEDOUT') await this.survived();
+        continue;
+      }
+      if (this.closed) {
+        await this.lib.close(fd).catch(() => {});
+        return;
+      }
+      this.stats.tcpConnections++;
+      const task = this.serveConnection(fd).then(
+        () => this.closeConnection(fd),
+        () => this.closeConnection(fd),
+      );
+      this.connections.set(fd, task);
+    }
+  }
+
+  /** Answers length-prefixed queries in the order they came, several per connection (RFC 7766 §6.2.1). */
+  private async serveConnection(fd: number): Promise<void> {
+    const chunk = new Uint8Array(16 * 1024);
+    const clock = this.lib.stack;
+    // Bytes read but not yet a whole message: at most one message and one chunk, because a
+    // whole message is answered before the next read.
+    let pending = new Uint8Array(0);
+    // Each query must be whole within the idle timeout of the last answer (or of the
+    // connection), so a client sending a byte now and then cannot hold a slot for ever.
+    let deadline = clock.now() + this.idleTimeout;
+    try {
+      for (;;) {
+        while (pending.length >= 2) {
+          const length = (pending[0]! << 8) | pending[1]!;
+          if (pending.length < 2 + length) break;
+          const reply = this.respond(pending.subarray(2, 2 + length), 'tcp');
+          pending = pending.subarray(2 + length);
+          if (!reply) continue; // a dropped message is no progress: the deadline stands
+          await this.lib.write(fd, frameTcp(reply), undefined, { timeout: this.idleTimeout });
+          this.stats.responses++;
+          deadline = clock.now() + this.idleTimeout;
+        }
+        const left = deadline - clock.now();
+        if (left <= 0) return;
+        const n = await this.lib.read(fd, chunk, undefined, { timeout: left });
+        if (n === 0) return;
+        const joined = new Uint8Array(pending.length + n);
+        joined.set(pending);
+        joined.set(chunk.subarray(0, n), pending.length);
+        pending = joined;
+      }
+    } catch (e) {
+      // An idle client, a reset, or our own close(): the connection ends, the server goes on.
+      if (!this.closed && code(e) !== 'ETIMEDOUT' && code(e) !== 'ECONNRESET' && code(e) !== 'EPIPE') this.stats.errors++;
+    }
+  }
+
+  private async closeConnection(fd: number): Promise<void> {
+    if (!this.connections.delete(fd)) return;
+    await this.lib.close(fd).catch(() => {});
+    this.slotWaiters.shift()?.();
+  }
+
+  /** Counts an error a loop lives through, and pauses a moment so a persistent one cannot spin. */
+  private survived(): Promise<void> {
+    this.stats.errors++;
+    return new Promise((resolve) => this.lib.stack.setTimer(10, resolve));
+  }
+}
+
+function code(e: unknown): string | undefined {
+  return e instanceof SocketError ? e.code : undefined;
+}
