@@ -10,6 +10,7 @@ import type { BenchModule, Row } from './common.js';
 
 const MODULES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'socket', load: () => import('./socket.js') },
+  { name: 'dns', load: () => import('./dns.js') },
 ];
 
 function format(x: number): string {

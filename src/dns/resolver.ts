@@ -74,6 +74,9 @@ export interface LookupOptions {
 }
 
 const DEFAULT_UDP_SIZE = 1232;
+/** How long a destination's source address is trusted for RFC 6724 ordering. */
+const SOURCE_MEMORY_MS = 5000;
+const RECENT_LIMIT = 10_000;
 
 export class Resolver {
   readonly lib: SocketLibrary;
@@ -82,6 +85,11 @@ export class Resolver {
   private readonly cache: DnsCache | null;
   private readonly inflight = new Map<string, Promise<Answer>>();
   private setup: Promise<{ config: ResolverConfig; hosts: HostsTable }> | null = null;
+  private settled: { config: ResolverConfig; hosts: HostsTable } | null = null;
+  /** Finished getaddrinfo answers by exact question, until their TTL (bounded). */
+  private readonly recent = new Map<string, { addresses: Address[]; expires: number }>();
+  /** Source address the stack picks for a destination, kept a few seconds (RFC 6724 sorting asks for every address). */
+  private readonly sources = new Map<string, { source: string | null; expires: number }>();
   private next = 0;
   /** Queries sent to servers (each UDP or TCP exchange counts once). */
   queriesSent = 0;
@@ -95,34 +103,80 @@ export class Resolver {
   }
 
   /** The seed's gethostbyname: one IPv4 address for a name. */
-  async gethostbyname(name: string, options: { signal?: AbortSignal } = {}): Promise<string> {
-    const [first] = await this.getaddrinfo(name, { family: 4, order: 'verbatim', ...options });
-    return first!.address;
+  gethostbyname(name: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const hot = this.recall(name, 4, 'verbatim');
+    if (hot) return Promise.resolve(hot[0]!.address);
+    return this.getaddrinfo(name, { family: 4, order: 'verbatim', ...options }).then((found) => found[0]!.address);
   }
 
   /** Every address of a name, hosts file first, both families by default, best first (RFC 6724). */
-  async getaddrinfo(name: string, options: LookupOptions = {}): Promise<Address[]> {
+  getaddrinfo(name: string, options: LookupOptions = {}): Promise<Address[]> {
+    const hot = this.recall(name, options.family ?? 0, options.order ?? 'rfc6724');
+    if (hot) return Promise.resolve(hot.slice());
+    return this.lookupAddresses(name, options);
+  }
+
+  private async lookupAddresses(name: string, options: LookupOptions): Promise<Address[]> {
     const family = options.family ?? 0;
+    const order = options.order ?? 'rfc6724';
     const literal = ipFamily(name);
     if (literal !== 0) {
       if (family !== 0 && family !== literal) throw new DnsError('ERR_DNS_NODATA', `${name} is an IPv${literal} address, not IPv${family}`);
       return [{ address: name, family: literal }];
     }
     checkName(name);
-    const { hosts } = await this.ready();
+    const { hosts, config } = this.settled ?? (await this.ready());
+    // The hosts file is read once, so what it says holds for as long as the resolver lives.
     const fromHosts = this.fromTable(hosts, name, family);
-    if (fromHosts.length > 0) return this.order(fromHosts, options.order);
+    if (fromHosts.length > 0) return this.remember(name, family, order, await this.order(fromHosts, order), Infinity);
     const local = localhost(name, family);
-    if (local) return this.order(local, options.order);
+    if (local) return this.remember(name, family, order, await this.order(local, order), Infinity);
 
     const families: (4 | 6)[] = family === 0 ? [4, 6] : [family];
-    const settled = await Promise.allSettled(families.map((f) => this.resolve(name, f === 4 ? TYPE.A : TYPE.AAAA, options)));
-    const found: Address[] = [];
-    settled.forEach((s, i) => {
-      if (s.status === 'fulfilled') for (const r of s.value.records) found.push({ address: r.data as string, family: families[i]! });
-    });
-    if (found.length > 0) return this.order(found, options.order);
-    throw worstOf(settled.map((s) => (s as PromiseRejectedResult).reason));
+    let found: Address[] = [];
+    let ttl = Infinity;
+    // A cache hit for every family on the first name of the search list settles it without a promise per family.
+    if (this.cache) {
+      const key = normalizeName(candidates(name, config.search, config.ndots)[0]!);
+      for (const f of families) {
+        const c = this.cache.get(`${key}|${f === 4 ? TYPE.A : TYPE.AAAA}`);
+        if (!c || c.kind !== 'answer') {
+          found = [];
+          break;
+        }
+        ttl = Math.min(ttl, c.ttl);
+        for (const r of c.records) if (r.type === (f === 4 ? TYPE.A : TYPE.AAAA)) found.push({ address: r.data as string, family: f });
+      }
+    }
+    if (found.length === 0) {
+      const settled = await Promise.allSettled(families.map((f) => this.resolve(name, f === 4 ? TYPE.A : TYPE.AAAA, options)));
+      settled.forEach((s, i) => {
+        if (s.status !== 'fulfilled') return;
+        ttl = Math.min(ttl, s.value.ttl);
+        for (const r of s.value.records) found.push({ address: r.data as string, family: families[i]! });
+      });
+      if (found.length === 0) throw worstOf(settled.map((s) => (s as PromiseRejectedResult).reason));
+    }
+    // RFC 6724 order rests on source addresses that are only remembered for a few seconds.
+    if (order === 'rfc6724') ttl = Math.min(ttl, SOURCE_MEMORY_MS / 1000);
+    return this.remember(name, family, order, await this.order(found, order), ttl);
+  }
+
+  /** A finished getaddrinfo answer for exactly this question, if one is still good: the cheapest possible hit. */
+  private recall(name: string, family: number, order: AddressOrder): Address[] | undefined {
+    if (!this.cache) return undefined;
+    const entry = this.recent.get(`${name}|${family}|${order}`);
+    if (!entry) return undefined;
+    if (entry.expires > this.cache.now()) return entry.addresses;
+    this.recent.delete(`${name}|${family}|${order}`);
+    return undefined;
+  }
+
+  private remember(name: string, family: number, order: AddressOrder, addresses: Address[], ttlSeconds: number): Address[] {
+    if (!this.cache || !(ttlSeconds > 0)) return addresses;
+    if (this.recent.size >= RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(`${name}|${family}|${order}`, { addresses: addresses.slice(), expires: this.cache.now() + ttlSeconds * 1000 });
+    return addresses;
   }
 
   /** Records of one type for a name, following CNAMEs; NXDOMAIN and NODATA are errors with their own codes. */
@@ -285,6 +339,7 @@ export class Resolver {
       };
       if (config.servers.length === 0) throw new DnsError('ERR_DNS_NO_SERVERS', 'no DNS servers: pass servers or a resolv.conf');
       if (!(config.timeout > 0) || !(config.attempts >= 1)) throw new DnsError('ERR_DNS_BAD_CONFIG', 'timeout and attempts must be positive');
+      this.settled = { config, hosts };
       return { config, hosts };
     })();
     return this.setup;
@@ -297,18 +352,32 @@ export class Resolver {
     return out;
   }
 
-  private async order(addresses: Address[], order: AddressOrder = 'rfc6724'): Promise<Address[]> {
+  private order(addresses: Address[], order: AddressOrder = 'rfc6724'): Address[] | Promise<Address[]> {
     if (addresses.length < 2 || order === 'verbatim') return addresses;
     if (order === 'ipv4first' || order === 'ipv6first') {
       const first = order === 'ipv4first' ? 4 : 6;
       return [...addresses.filter((a) => a.family === first), ...addresses.filter((a) => a.family !== first)];
     }
-    const withSources = await Promise.all(addresses.map(async (a) => ({ ...a, source: await this.sourceFor(a.address) })));
-    return sortDestinations(withSources).map(({ address, family }) => ({ address, family }));
+    const now = this.lib.stack.now();
+    const known = addresses.map((a) => {
+      const m = this.sources.get(a.address);
+      return m && m.expires > now ? { ...a, source: m.source } : null;
+    });
+    if (known.every((k) => k !== null)) return sortDestinations(known as (Address & { source: string | null })[]).map(({ address, family }) => ({ address, family }));
+    return Promise.all(addresses.map(async (a) => ({ ...a, source: await this.sourceFor(a.address) }))).then((withSources) =>
+      sortDestinations(withSources).map(({ address, family }) => ({ address, family })),
+    );
+  }
+
+  private async sourceFor(address: string): Promise<string | null> {
+    const source = await this.probeSource(address);
+    if (this.sources.size > 1000) this.sources.clear();
+    this.sources.set(address, { source, expires: this.lib.stack.now() + SOURCE_MEMORY_MS });
+    return source;
   }
 
   /** The source address the stack would use for a destination: connect a UDP socket (nothing is sent) and ask getsockname. */
-  private async sourceFor(address: string): Promise<string | null> {
+  private async probeSource(address: string): Promise<string | null> {
     let fd = -1;
     try {
       fd = await this.lib.socket('udp');
@@ -332,6 +401,7 @@ function fromCache(name: string, type: number, c: CacheResult): Answer {
 
 /** RFC 6761 §6.3: localhost names are answered locally, never sent to DNS. */
 function localhost(name: string, family: 0 | 4 | 6): Address[] | null {
+  if (!/localhost\.?$/i.test(name)) return null;
   const n = normalizeName(name);
   if (n !== 'localhost' && !n.endsWith('.localhost')) return null;
   const out: Address[] = [];

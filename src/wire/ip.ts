@@ -2,18 +2,28 @@
 
 /** Parses dotted-quad IPv4 ("10.0.0.1"); null if malformed. Leading zeros are refused, as inet_pton does. */
 export function parseIPv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
+  // One pass over the characters: this runs for every address a socket call names.
+  const len = text.length;
+  if (len < 7 || len > 15) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (p.length === 0 || p.length > 3 || !/^[0-9]+$/.test(p)) return null;
-    if (p.length > 1 && p[0] === '0') return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
+  let part = 0;
+  let n = 0;
+  let digits = 0;
+  let first = 0;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || (digits > 1 && first === 0x30) || n > 255 || part > 3) return null;
+      out[part++] = n;
+      n = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) first = c;
+      if (++digits > 3) return null;
+      n = n * 10 + (c - 0x30);
+    } else return null;
   }
-  return out;
+  return part === 4 ? out : null;
 }
 
 export function formatIPv4(bytes: Uint8Array, offset = 0): string {

@@ -146,3 +146,28 @@ test('resolve() accepts numeric types', async () => {
   const r = resolver();
   assert.equal((await r.resolve('txt.example.test', TYPE.TXT)).records.length, 1);
 });
+
+test('getaddrinfo answers a cached name without a query, and the search list still applies', async () => {
+  const r = resolver({ search: ['example.test'], ndots: 1 });
+  const first = await r.getaddrinfo('www', { order: 'ipv4first' });
+  const sent = r.queriesSent;
+  const again = await r.getaddrinfo('www', { order: 'ipv4first' });
+  assert.deepEqual(again, first);
+  assert.deepEqual(again.map((a) => a.address), ['192.0.2.10', '2001:db8::10']);
+  assert.equal(r.queriesSent, sent, 'no query for a cached name');
+  assert.equal(await r.gethostbyname('www'), '192.0.2.10');
+  assert.equal(r.queriesSent, sent);
+});
+
+test('getaddrinfo answers expire at the TTL too, on the injected clock', async () => {
+  let now = 9_000_000;
+  const r = resolver({ cache: { now: () => now } });
+  assert.equal(await r.gethostbyname('www.example.test'), '192.0.2.10');
+  assert.equal(r.queriesSent, 1);
+  now += 59_999;
+  assert.equal(await r.gethostbyname('www.example.test'), '192.0.2.10');
+  assert.equal(r.queriesSent, 1);
+  now += 1;
+  assert.equal(await r.gethostbyname('www.example.test'), '192.0.2.10');
+  assert.equal(r.queriesSent, 2, 'asked again once the 60 s TTL ran out');
+});

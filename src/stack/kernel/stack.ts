@@ -59,7 +59,7 @@ export class KernelStack implements ProtocolStack {
     const family = ipFamily(local.address);
     if (family === 0) return Promise.reject(stackError('EINVAL', 'not an IP address'));
     return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+      const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalLookup });
       socket.once('error', (err) => {
         socket.close();
         reject(toSocketError(err, {}));
@@ -98,4 +98,12 @@ export class KernelStack implements ProtocolStack {
       });
     });
   }
+}
+
+/**
+ * The socket library hands the stack literal addresses only, so node:dgram's
+ * name lookup before every bind and send is pure overhead: answer it at once.
+ */
+function literalLookup(address: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, ipFamily(address));
 }

@@ -151,8 +151,14 @@ function labelStarts(wire: Uint8Array): number[] {
 
 /** Lower case (ASCII only), no final dot, escapes in one canonical spelling. ERR_DNS_BAD_NAME if invalid. */
 export function normalizeName(name: string): string {
+  // Fast path: letters, digits, '-', '_' and '*' in labels of 1-63, at most 253 characters: only case and the final dot change.
+  if (name.length <= 254 && PLAIN_NAME.test(name)) {
+    const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+    if (bare.length <= 253) return bare.toLowerCase();
+  }
   return wireToName(lowerAscii(nameToWire(name)));
 }
+const PLAIN_NAME = /^[A-Za-z0-9_*-]{1,63}(\.[A-Za-z0-9_*-]{1,63})*\.?$/;
 
 /** The labels of a name, in presentation form, root excluded: "a.b." gives ["a", "b"]. */
 export function splitLabels(name: string): string[] {
