@@ -19,6 +19,7 @@
  * BENCH_DNS_CACHED_MS (200 per side and round), BENCH_DNS_SECONDS (5 per
  * dnsperf run), BENCH_DNS_SERVER_ROUNDS (3), BENCH_DNS_CLIENTS (4 dnsperf clients).
  */
+import { existsSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dns from 'node:dns';
 import { once } from 'node:events';
@@ -30,6 +31,9 @@ import { fileURLToPath } from 'node:url';
 import CacheableLookup from 'cacheable-lookup';
 import { Resolver } from '../src/dns/resolver.js';
 import { alternate, collect, median, row, type Row } from './common.js';
+
+/** Debian installs it in /usr/sbin, which is not on every PATH. */
+const DNSMASQ = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const LOOKUPS = Number(process.env.BENCH_DNS_LOOKUPS ?? 2000);
@@ -78,7 +82,7 @@ async function startDnsmasq(): Promise<Dnsmasq> {
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort();
     const child: ChildProcess = spawn(
-      'dnsmasq',
+      DNSMASQ,
       [
         '--keep-in-foreground',
         '--no-resolv',

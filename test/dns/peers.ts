@@ -1,8 +1,12 @@
 /** Real DNS peers for the tests: dnsmasq serving a local zone on a loopback port, and dig. */
+import { existsSync } from 'node:fs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { promisify } from 'node:util';
+
+/** Debian installs it in /usr/sbin, which is not on every PATH. */
+const DNSMASQ = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq';
 
 const run = promisify(execFile);
 
@@ -42,7 +46,7 @@ export async function startDnsmasq(extra: string[] = DNSMASQ_ZONE): Promise<Dnsm
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort();
     const child: ChildProcess = spawn(
-      'dnsmasq',
+      DNSMASQ,
       [
         '--keep-in-foreground',
         '--no-resolv',
