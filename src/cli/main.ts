@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatDemo, runDemo } from './demo.js';
 import { dnsServeCommand } from './dns-serve.js';
+import { getCommand } from './get.js';
 import { resolveCommand } from './resolve.js';
 
 const HELP = `protostack: a protocol stack you can see through
@@ -15,6 +16,8 @@ Usage:
                              ask DNS through the socket library; dig-like output
   protostack dns-serve ZONEFILE [--port N] [--address A]
                              serve a zone file as an authoritative DNS server
+  protostack get URL [-v] [-o FILE] [-H 'N: V'] [-X M] [-d DATA] [-L] [-w FMT] [--http1.0]
+                             fetch a URL like curl; -v shows heads and socket calls
   protostack --help          this text
   protostack --version       the version
 
@@ -32,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   // Subcommands parse their own options.
   if (first === 'resolve') return resolveCommand(rest);
   if (first === 'dns-serve') return dnsServeCommand(rest);
+  if (first === 'get') return getCommand(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

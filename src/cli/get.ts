@@ -1,0 +1,145 @@
+/**
+ * `protostack get URL`: like curl, through the project's resolver, socket
+ * library and HTTP client. -v shows the raw heads and every socket call.
+ */
+import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Agent } from '../http/agent.js';
+import { request, type Response } from '../http/client.js';
+import { SocketLibrary } from '../socket/library.js';
+import { KernelStack } from '../stack/kernel/stack.js';
+import { TraceLog } from '../trace/events.js';
+import { renderTimeline } from '../trace/text.js';
+
+export const GET_USAGE = `Usage: protostack get URL [options]
+  -v, --verbose        show the request and response heads and every socket call
+  -o, --output FILE    write the body to FILE instead of standard output
+  -H, --header 'N: V'  add a request header (repeatable)
+  -X, --request METHOD use METHOD (default GET, or POST with -d)
+  -d, --data DATA      send DATA as the request body (@FILE reads a file)
+  -L, --location       follow redirects (at most 10)
+  -I, --head           send HEAD and show the response head
+  -w, --write-out FMT  print FMT after the transfer: %{http_code} %{time_namelookup}
+                       %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total}
+                       %{size_download} %{num_redirects} %{url_effective} (\\n for newline)
+  --http1.0            speak HTTP/1.0: one connection per request, closed by the server
+  -k, --insecure       do not verify the TLS certificate
+  -m, --max-time SECS  give up after SECS seconds
+`;
+
+export async function getCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      verbose: { type: 'boolean', short: 'v' },
+      output: { type: 'string', short: 'o' },
+      header: { type: 'string', short: 'H', multiple: true },
+      request: { type: 'string', short: 'X' },
+      data: { type: 'string', short: 'd' },
+      location: { type: 'boolean', short: 'L' },
+      head: { type: 'boolean', short: 'I' },
+      'write-out': { type: 'string', short: 'w' },
+      'http1.0': { type: 'boolean' },
+      insecure: { type: 'boolean', short: 'k' },
+      'max-time': { type: 'string', short: 'm' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(GET_USAGE);
+    return 0;
+  }
+  const [url] = positionals;
+  if (!url || positionals.length > 1) {
+    process.stderr.write(GET_USAGE);
+    return 2;
+  }
+  const trace = values.verbose ? new TraceLog() : null;
+  const lib = new SocketLibrary(new KernelStack(), { label: 'get', trace });
+  const agent = new Agent({ lib, ...(values.insecure ? { tls: { rejectUnauthorized: false } } : {}) });
+  const headers: [string, string][] = [['user-agent', 'protostack'], ['accept', '*/*']];
+  for (const h of values.header ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) {
+      process.stderr.write(`protostack get: bad header '${h}' (want 'Name: value')\n`);
+      return 2;
+    }
+    headers.push([h.slice(0, i).trim(), h.slice(i + 1).trim()]);
+  }
+  let body: Uint8Array | undefined;
+  if (values.data !== undefined) {
+    body = values.data.startsWith('@') ? await import('node:fs/promises').then((fs) => fs.readFile(values.data!.slice(1))) : Buffer.from(values.data);
+    if (!headers.some(([n]) => n.toLowerCase() === 'content-type')) headers.push(['content-type', 'application/x-www-form-urlencoded']);
+  }
+  const method = values.request ?? (values.head ? 'HEAD' : body ? 'POST' : 'GET');
+  const version = values['http1.0'] ? '1.0' : '1.1';
+  const signal = values['max-time'] ? AbortSignal.timeout(Number(values['max-time']) * 1000) : undefined;
+  const t0 = performance.now();
+  let res: Response;
+  try {
+    if (values.verbose) {
+      const u = new URL(url);
+      const lines = [`${method} ${u.pathname}${u.search} HTTP/${version}`, `Host: ${u.host}`, ...headers.map(([n, v]) => `${n}: ${v}`)];
+      if (body) lines.push(`content-length: ${body.length}`);
+      process.stderr.write(lines.map((l) => `> ${l}`).join('\n') + '\n>\n');
+    }
+    res = await request(url, { method, headers, ...(body ? { body } : {}), version, agent, maxRedirects: values.location ? 10 : 0, ...(signal ? { signal } : {}) });
+    const tHead = performance.now();
+    if (values.verbose || values.head) {
+      const out = values.head && !values.verbose ? process.stdout : process.stderr;
+      const prefix = values.verbose ? '< ' : '';
+      out.write([`HTTP/${res.httpVersion} ${res.statusCode} ${res.statusText}`, ...res.rawHeaders.map(([n, v]) => `${n}: ${v}`)].map((l) => `${prefix}${l}`).join('\n') + `\n${prefix}\n`);
+    }
+    const size = await save(res, values.output, Number(res.headers['content-length'] ?? 0));
+    const tEnd = performance.now();
+    if (values['write-out']) process.stdout.write(writeOut(values['write-out'], res, size, t0, tHead, tEnd));
+    if (trace) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
+    return 0;
+  } catch (e) {
+    if (trace) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
+    process.stderr.write(`protostack get: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await agent.close();
+  }
+}
+
+async function save(res: Response, output: string | undefined, expected: number): Promise<number> {
+  const file = output ? createWriteStream(output) : null;
+  const progress = file !== null && process.stderr.isTTY && expected > 1024 * 1024;
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (file) {
+      if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
+    } else process.stdout.write(chunk);
+    if (progress) bar(size, expected);
+  }
+  if (progress) process.stderr.write('\n');
+  if (file) await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return size;
+}
+
+function bar(done: number, total: number): void {
+  const width = 40;
+  const filled = Math.min(width, Math.round((done / total) * width));
+  process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${((done / total) * 100).toFixed(1)}%  ${(done / 1048576).toFixed(1)} MiB`);
+}
+
+function writeOut(format: string, res: Response, size: number, t0: number, tHead: number, tEnd: number): string {
+  const t = res.timings;
+  const s = (ms: number) => (ms / 1000).toFixed(6);
+  const vars: Record<string, string> = {
+    http_code: String(res.statusCode),
+    time_namelookup: s(t.lookup),
+    time_connect: s(t.lookup + t.connect),
+    time_appconnect: s(t.tls ? t.lookup + t.connect + t.tls : 0),
+    time_starttransfer: s(tHead - t0),
+    time_total: s(tEnd - t0),
+    size_download: String(size),
+    num_redirects: String(res.redirects.length),
+    url_effective: res.url,
+  };
+  return format.replace(/%\{(\w+)\}/g, (m, name: string) => vars[name] ?? m).replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+}

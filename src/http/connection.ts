@@ -1,0 +1,274 @@
+/**
+ * One HTTP/1.1 client connection: requests go out in order, responses are
+ * matched to them in the same order (RFC 9112 §9.3.2), and one read loop
+ * feeds the parser. The pool decides what to send where; this class only
+ * keeps a connection honest.
+ */
+import { HttpError } from '../wire/http/errors.js';
+import { HttpParser } from '../wire/http/parser.js';
+import { chunk, lastChunk, serializeRequestHead } from '../wire/http/serialize.js';
+import { headerValue, type HeaderList, type HttpLimits, type MessageHead } from '../wire/http/types.js';
+import { ResponseBody } from './body.js';
+import type { Io } from './io.js';
+
+export type RequestBody = Uint8Array | AsyncIterable<Uint8Array> | null;
+
+export interface Timings {
+  /** Milliseconds, on this connection's first request only (0 when reused). */
+  lookup: number;
+  connect: number;
+  tls: number;
+  /** From the request being written to the response head. */
+  firstByte: number;
+}
+
+export interface RawResponse {
+  status: number;
+  reason: string;
+  minor: 0 | 1;
+  headers: HeaderList;
+  body: ResponseBody;
+  /** The connection was reused from an earlier request. */
+  reused: boolean;
+  timings: Timings;
+}
+
+/** A request as the pool hands it to a connection. */
+export interface Dispatch {
+  method: string;
+  target: string;
+  headers: HeaderList;
+  body: RequestBody;
+  minor: 0 | 1;
+  headersTimeout: number;
+  bodyTimeout: number;
+  signal: AbortSignal | undefined;
+  resolve(response: RawResponse): void;
+  reject(error: Error): void;
+  /** A retry of an idempotent request that failed on a reused connection. */
+  retried: boolean;
+  /** Set once any response byte for it has been parsed. */
+  answered: boolean;
+  sentAt: number;
+  /** Its response body, once the head has arrived. */
+  response?: ResponseBody;
+  onAbort?: () => void;
+}
+
+export interface ConnectionOptions {
+  pipelining: number;
+  keepAliveTimeout: number;
+  keepAliveMaxTimeout: number;
+  limits?: Partial<HttpLimits>;
+  timings: Omit<Timings, 'firstByte'>;
+  now: () => number;
+  /** A response completed: the connection may take more work. */
+  onReady(connection: ClientConnection): void;
+  /** The connection is gone; `orphans` are requests that never got an answer. */
+  onClose(connection: ClientConnection, orphans: Dispatch[], error: Error | null): void;
+}
+
+const READ_SIZE = 64 * 1024;
+/** Bodies up to this size go out in the same write as the head. */
+const COALESCE = 64 * 1024;
+/** Keep-Alive: timeout=N is the server's deadline; give up this much earlier so we never race its close (as undici does). */
+const KEEPALIVE_MARGIN = 1000;
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
+export class ClientConnection {
+  readonly inFlight: Dispatch[] = [];
+  /** Responses completed on this connection. */
+  completed = 0;
+  /** False once the server or an error says no further request may use it. */
+  reusable = true;
+  closed = false;
+  private readonly parser: HttpParser;
+  private writing: Promise<void> = Promise.resolve();
+  private keepAliveTimeout: number;
+  private informational = false;
+  private streamingBody = false;
+  private current: ResponseBody | null = null;
+
+  constructor(
+    readonly io: Io,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.keepAliveTimeout = options.keepAliveTimeout;
+    this.parser = new HttpParser(
+      'response',
+      {
+        onHead: (head) => this.onHead(head),
+        onBody: (view) => this.current?.push(view),
+        onEnd: (trailers) => this.onEnd(trailers),
+      },
+      options.limits,
+    );
+    void this.readLoop();
+  }
+
+  /** Can this connection take `d` now? Pipelining only after a first complete response, only idempotent, never behind a streamed body. */
+  canTake(d: Pick<Dispatch, 'method' | 'body'>): boolean {
+    if (!this.reusable || this.closed) return false;
+    if (this.inFlight.length === 0) return true;
+    if (this.completed === 0 || this.inFlight.length >= this.options.pipelining) return false;
+    if (this.streamingBody || !isIdempotent(d.method) || (d.body !== null && !(d.body instanceof Uint8Array))) return false;
+    return this.inFlight.every((x) => isIdempotent(x.method));
+  }
+
+  get idle(): boolean {
+    return this.inFlight.length === 0 && !this.closed;
+  }
+
+  send(d: Dispatch): void {
+    this.inFlight.push(d);
+    this.parser.expect(d.method);
+    d.sentAt = this.options.now();
+    const streaming = d.body !== null && !(d.body instanceof Uint8Array);
+    if (streaming) this.streamingBody = true;
+    this.writing = this.writing
+      .then(() => this.writeRequest(d))
+      .then(
+        () => {
+          if (streaming) this.streamingBody = false;
+        },
+        (err: Error) => this.destroy(err),
+      );
+    if (d.signal) {
+      // HTTP/1.1 cannot cancel one exchange on a connection: aborting means closing it (RFC 9112 §9.6).
+      d.onAbort = () => {
+        const error = new HttpError('ERR_HTTP_ABORTED', 'the request was aborted', { cause: d.signal!.reason });
+        if (this.inFlight.includes(d)) this.destroy(error, d);
+        else if (d.response && !d.response.done) d.response.cancel(error);
+      };
+      if (d.signal.aborted) d.onAbort();
+      else d.signal.addEventListener('abort', d.onAbort, { once: true });
+    }
+  }
+
+  /** Closes the connection; requests in flight go back to the pool as orphans, except `failed`, which gets `error`. */
+  destroy(error: Error | null, failed?: Dispatch): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reusable = false;
+    this.io.close();
+    if (this.current && !this.current.done) this.current.fail(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed during the body'));
+    const orphans = this.inFlight.splice(0).filter((d) => {
+      if (d === failed || d.answered) {
+        if (!d.answered) d.reject(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed'));
+        return false;
+      }
+      return true;
+    });
+    this.options.onClose(this, orphans, error);
+  }
+
+  private async writeRequest(d: Dispatch): Promise<void> {
+    const headers = d.headers;
+    const body = d.body;
+    let framing: 'length' | 'chunked' | 'none' = 'none';
+    if (body instanceof Uint8Array) framing = 'length';
+    else if (body !== null) framing = headerValue(headers, 'content-length') !== undefined ? 'length' : 'chunked';
+    const extra: HeaderList = [];
+    if (framing === 'length' && body instanceof Uint8Array && headerValue(headers, 'content-length') === undefined) extra.push(['content-length', String(body.length)]);
+    if (framing === 'chunked') {
+      if (d.minor === 0) throw new HttpError('ERR_HTTP_BAD_HEADER_VALUE', 'a streamed body over HTTP/1.0 needs a content-length');
+      extra.push(['transfer-encoding', 'chunked']);
+    }
+    const head = serializeRequestHead(d.method, d.target, extra.length ? [...headers, ...extra] : headers, d.minor);
+    if (body instanceof Uint8Array) {
+      if (body.length <= COALESCE) {
+        const both = new Uint8Array(head.length + body.length);
+        both.set(head);
+        both.set(body, head.length);
+        await this.io.write(both);
+      } else {
+        await this.io.write(head);
+        await this.io.write(body);
+      }
+      return;
+    }
+    await this.io.write(head);
+    if (body === null) return;
+    for await (const piece of body) {
+      if (this.closed) return;
+      if (framing === 'chunked') for (const part of chunk(piece)) await this.io.write(part);
+      else await this.io.write(piece);
+    }
+    if (framing === 'chunked') await this.io.write(lastChunk());
+  }
+
+  private onHead(head: MessageHead): void {
+    if (head.kind !== 'response') return;
+    const d = this.inFlight[0];
+    if (!d) throw new HttpError('ERR_HTTP_UNEXPECTED_DATA', `a ${head.status} response arrived with no request waiting`);
+    d.answered = true;
+    // 1xx are interim (RFC 9110 §15.2): the final response is still to come.
+    this.informational = head.status < 200 && head.status !== 101;
+    if (this.informational) return;
+    if (!head.keepAlive || head.upgrade) this.reusable = false;
+    const ka = headerValue(head.headers, 'keep-alive');
+    if (ka) {
+      const m = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(ka);
+      if (m) this.keepAliveTimeout = Math.max(0, Math.min(Number(m[1]) * 1000 - KEEPALIVE_MARGIN, this.options.keepAliveMaxTimeout));
+    }
+    const body = new ResponseBody();
+    body.onCancel = () => this.destroy(null);
+    this.current = body;
+    d.response = body;
+    const timings: Timings = this.completed === 0 ? { ...this.options.timings, firstByte: this.options.now() - d.sentAt } : { lookup: 0, connect: 0, tls: 0, firstByte: this.options.now() - d.sentAt };
+    d.resolve({ status: head.status, reason: head.reason, minor: head.minor, headers: head.headers, body, reused: this.completed > 0, timings });
+  }
+
+  private onEnd(trailers: HeaderList | null): void {
+    if (this.informational) {
+      this.informational = false;
+      return;
+    }
+    const d = this.inFlight.shift();
+    if (d?.onAbort) d.signal!.removeEventListener('abort', d.onAbort);
+    this.completed++;
+    const body = this.current;
+    this.current = null;
+    body?.end(trailers);
+  }
+
+  private async readLoop(): Promise<void> {
+    const buffer = new Uint8Array(READ_SIZE);
+    let error: Error | null = null;
+    try {
+      for (;;) {
+        const waiting = this.inFlight[0];
+        const timeout = waiting ? (this.current ? waiting.bodyTimeout : waiting.headersTimeout) : this.keepAliveTimeout;
+        let n: number;
+        try {
+          n = await this.io.read(buffer, Math.max(1, timeout));
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'ETIMEDOUT') throw e;
+          if (!this.inFlight[0]) break; // idle past the keep-alive timeout: close quietly
+          throw this.current
+            ? new HttpError('ERR_HTTP_BODY_TIMEOUT', `no body bytes for ${this.inFlight[0].bodyTimeout} ms`)
+            : new HttpError('ERR_HTTP_HEADERS_TIMEOUT', `no response head within ${this.inFlight[0].headersTimeout} ms`);
+        }
+        if (this.closed) return;
+        if (n === 0) {
+          this.parser.finish(); // ends a body delimited by the close
+          if (this.inFlight.length > 0) throw new HttpError('ERR_HTTP_SOCKET', 'the server closed the connection before answering');
+          break;
+        }
+        const before = this.completed;
+        this.parser.execute(buffer.subarray(0, n));
+        if (!this.reusable && this.inFlight.length === 0) break;
+        if (this.completed !== before) this.options.onReady(this);
+        if (this.current?.full) await this.current.whenDrained();
+      }
+    } catch (e) {
+      error = e instanceof Error ? e : new Error(String(e));
+    }
+    this.destroy(error);
+  }
+}
