@@ -1,0 +1,214 @@
+/**
+ * HTTP/1.x heads and chunked framing as bytes (RFC 9112). Everything written
+ * is checked first: a CR or LF smuggled into a target or field value would
+ * let whoever chose it end the head early and write their own message
+ * (response splitting, request smuggling), so it is an HttpError instead.
+ * What these accept, the parser in parser.ts accepts. Pure; no I/O.
+ */
+
+import { HttpError, type HttpErrorCode } from './errors.js';
+import type { HeaderList } from './types.js';
+
+/** Reason phrases for the status codes of RFC 9110 §15 and the few others in common use. */
+export const STATUS_REASONS: Readonly<Record<number, string>> = Object.freeze({
+  100: 'Continue',
+  101: 'Switching Protocols',
+  102: 'Processing',
+  103: 'Early Hints',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  203: 'Non-Authoritative Information',
+  204: 'No Content',
+  205: 'Reset Content',
+  206: 'Partial Content',
+  207: 'Multi-Status',
+  208: 'Already Reported',
+  226: 'IM Used',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  305: 'Use Proxy',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  411: 'Length Required',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  417: 'Expectation Failed',
+  418: "I'm a Teapot",
+  421: 'Misdirected Request',
+  422: 'Unprocessable Content',
+  423: 'Locked',
+  424: 'Failed Dependency',
+  425: 'Too Early',
+  426: 'Upgrade Required',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  451: 'Unavailable For Legal Reasons',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+  506: 'Variant Also Negotiates',
+  507: 'Insufficient Storage',
+  508: 'Loop Detected',
+  510: 'Not Extended',
+  511: 'Network Authentication Required',
+});
+
+/** `method SP target SP HTTP/1.minor CRLF`, the fields, and the empty line. */
+export function serializeRequestHead(method: string, target: string, headers: HeaderList, minor = 1): Uint8Array {
+  const v = version(minor);
+  const out = take(method.length + target.length + 12 + fieldsLength(headers));
+  let at = put(out, 0, method, TCHAR, 'ERR_HTTP_BAD_METHOD', 'method');
+  out[at++] = SP;
+  at = put(out, at, target, TARGET, 'ERR_HTTP_BAD_TARGET', 'request-target');
+  out[at++] = SP;
+  at = put(out, at, v, FIELD, 'ERR_HTTP_BAD_VERSION', 'version');
+  out[at++] = CR;
+  out[at++] = LF;
+  fields(out, at, headers);
+  return out;
+}
+
+/** `HTTP/1.minor SP status SP reason CRLF`, the fields, and the empty line; an empty reason is taken from STATUS_REASONS. */
+export function serializeResponseHead(status: number, reason: string, headers: HeaderList, minor = 1): Uint8Array {
+  if (!Number.isInteger(status) || status < 100 || status > 999) throw new HttpError('ERR_HTTP_BAD_STATUS', `status ${status} is not three digits`);
+  const v = version(minor);
+  const phrase = reason === '' ? (STATUS_REASONS[status] ?? '') : reason;
+  const out = take(phrase.length + 15 + fieldsLength(headers));
+  let at = put(out, 0, v, FIELD, 'ERR_HTTP_BAD_VERSION', 'version');
+  out[at++] = SP;
+  out[at++] = 0x30 + Math.floor(status / 100);
+  out[at++] = 0x30 + (Math.floor(status / 10) % 10);
+  out[at++] = 0x30 + (status % 10);
+  // The SP before the reason stays even when the reason is empty (RFC 9112 §4).
+  out[at++] = SP;
+  at = put(out, at, phrase, FIELD, 'ERR_HTTP_BAD_STATUS', 'reason');
+  out[at++] = CR;
+  out[at++] = LF;
+  fields(out, at, headers);
+  return out;
+}
+
+/** One chunk of a chunked body: size line, the data itself (not copied), CRLF (shared: do not modify). Nothing for no data: a zero size would end the body. */
+export function chunk(data: Uint8Array): Uint8Array[] {
+  if (data.length === 0) return [];
+  const hex = data.length.toString(16);
+  const line = take(hex.length + 2);
+  const at = put(line, 0, hex, TARGET, 'ERR_HTTP_BAD_CHUNK', 'chunk size');
+  line[at] = CR;
+  line[at + 1] = LF;
+  return [line, data, CRLF];
+}
+
+/** The last chunk and the trailer section that ends a chunked body. */
+export function lastChunk(trailers: HeaderList = []): Uint8Array {
+  const out = take(3 + fieldsLength(trailers));
+  out[0] = 0x30;
+  out[1] = CR;
+  out[2] = LF;
+  fields(out, 3, trailers);
+  return out;
+}
+
+const SP = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
+const CRLF = Uint8Array.of(CR, LF);
+
+function byteSet(test: (b: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) t[b] = test(b) ? 1 : 0;
+  return t;
+}
+/** tchar (RFC 9110 §5.6.2). */
+const TCHAR = byteSet((b) => /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(String.fromCharCode(b)));
+/** field-vchar, SP, HTAB and obs-text: the parser's rule for values and reasons, and node:http's. */
+const FIELD = byteSet((b) => b === 0x09 || (b >= 0x20 && b !== 0x7f));
+/** Visible ASCII: the parser refuses anything else in a target. */
+const TARGET = byteSet((b) => b > 0x20 && b < 0x7f);
+
+function version(minor: number): string {
+  if (minor !== 0 && minor !== 1) throw new HttpError('ERR_HTTP_BAD_VERSION', `HTTP/1.${minor} is not HTTP/1.0 or HTTP/1.1`);
+  return minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+}
+
+/** Bytes the fields and the empty line after them take: "name: value\r\n" each, then "\r\n". */
+function fieldsLength(headers: HeaderList): number {
+  let n = 2;
+  for (let i = 0; i < headers.length; i++) {
+    const f = headers[i]!;
+    n += `${f[0]}`.length + `${f[1]}`.length + 4;
+  }
+  return n;
+}
+
+/** Writes the fields and the empty line at out[at]; the caller sized out with fieldsLength. */
+function fields(out: Uint8Array, at: number, headers: HeaderList): void {
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    at = put(out, at, name, TCHAR, 'ERR_HTTP_BAD_HEADER_NAME', 'field name');
+    out[at++] = 0x3a;
+    out[at++] = SP;
+    at = put(out, at, value, FIELD, 'ERR_HTTP_BAD_HEADER_VALUE', `value of ${name}`);
+    out[at++] = CR;
+    out[at++] = LF;
+  }
+  out[at++] = CR;
+  out[at] = LF;
+}
+
+/**
+ * Checks and writes one string, a byte per character, and returns where it
+ * ended. Checking while writing is one pass; a character outside `allowed`
+ * (which never includes CR or LF) throws before the bytes are used.
+ */
+function put(out: Uint8Array, at: number, s: string, allowed: Uint8Array, code: HttpErrorCode, what: string): number {
+  if (typeof s !== 'string') throw new HttpError(code, `${what} is not a string`);
+  // Names, methods, targets, versions and chunk sizes may not be empty; values and reasons may.
+  if (s.length === 0 && allowed !== FIELD) throw new HttpError(code, `${what} is empty`);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || allowed[c] === 0) throw new HttpError(code, `${what} ${JSON.stringify(s)} has ${JSON.stringify(s[i])}, which is not allowed there`);
+    out[at + i] = c;
+  }
+  return at + s.length;
+}
+
+// Heads are small and made one per message: carving them from a shared block
+// costs a fraction of allocating each (as with Buffer.allocUnsafe). A block is
+// never reused, only dropped when full, so a returned view is never overwritten.
+const POOL_SIZE = 16 * 1024;
+let pool = new Uint8Array(POOL_SIZE);
+let used = 0;
+
+function take(n: number): Uint8Array {
+  if (n > POOL_SIZE >>> 2) return new Uint8Array(n);
+  if (used + n > POOL_SIZE) {
+    pool = new Uint8Array(POOL_SIZE);
+    used = 0;
+  }
+  const out = pool.subarray(used, used + n);
+  used = (used + n + 7) & ~7;
+  return out;
+}
