@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatDemo, runDemo } from './demo.js';
 import { dnsServeCommand } from './dns-serve.js';
 import { getCommand } from './get.js';
+import { serveCommand } from './serve.js';
 import { resolveCommand } from './resolve.js';
 
 const HELP = `protostack: a protocol stack you can see through
@@ -18,6 +19,8 @@ Usage:
                              serve a zone file as an authoritative DNS server
   protostack get URL [-v] [-o FILE] [-H 'N: V'] [-X M] [-d DATA] [-L] [-w FMT] [--http1.0]
                              fetch a URL like curl; -v shows heads and socket calls
+  protostack serve [DIR] [--port N] [--host H]
+                             serve DIR's files over HTTP/1.1 (default . on 127.0.0.1:8080)
   protostack --help          this text
   protostack --version       the version
 
@@ -36,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   if (first === 'resolve') return resolveCommand(rest);
   if (first === 'dns-serve') return dnsServeCommand(rest);
   if (first === 'get') return getCommand(rest);
+  if (first === 'serve') return serveCommand(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
