@@ -477,6 +477,7 @@ export class SocketLibrary {
   private release(s: Sock): void {
     s.closed = true;
     s.waits.wakeAll();
+    s.waits.dispose();
     if (s.conn) s.conn.close();
     if (s.listener) s.listener.close();
     if (s.binding) s.binding.close();

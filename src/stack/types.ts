@@ -116,6 +116,7 @@ export interface ProtocolStack {
   readonly name: string;
   /** Milliseconds on the stack's clock: the wall for the kernel, virtual time for a simulation. */
   now(): number;
+  /** A deadline timer; it must not keep the process alive by itself. */
   setTimer(ms: number, fire: () => void): TimerHandle;
   clearTimer(handle: TimerHandle): void;
   /** Reserves a local TCP address; port 0 picks a free one. */

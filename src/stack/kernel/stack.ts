@@ -31,8 +31,9 @@ export class KernelStack implements ProtocolStack {
     return performance.now();
   }
 
+  /** Timers for deadlines only: the sockets keep the process alive while there is work, never a timer alone. */
   setTimer(ms: number, fire: () => void): TimerHandle {
-    return setTimeout(fire, ms);
+    return setTimeout(fire, ms).unref();
   }
 
   clearTimer(handle: TimerHandle): void {
