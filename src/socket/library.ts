@@ -126,7 +126,7 @@ export class SocketLibrary {
 
   /** bind(): gives the socket a local address; port 0 lets the stack pick a free one. */
   async bind(fd: number, address: string, port: number): Promise<void> {
-    return this.traced('bind', fd, { address, port }, async () => {
+    await this.traced('bind', fd, { address, port }, async () => {
       const s = this.lookup(fd, 'bind');
       const local = this.endpoint(address, port, 'bind', fd);
       if (s.state !== 'new') throw new SocketError('EINVAL', { call: 'bind', fd, detail: 'socket is already bound' });
@@ -140,6 +140,7 @@ export class SocketLibrary {
           this.attachDatagram(s, await this.openDatagram(s, local));
         }
         s.state = 'bound';
+        return { local: this.localOf(s) };
       } catch (e) {
         if (s.state === 'binding') s.state = 'new';
         throw e;
@@ -183,7 +184,7 @@ export class SocketLibrary {
         throw new SocketError('EMFILE', { call: 'accept', fd });
       }
       this.attachStream(child, conn);
-      if (this.trace) this.record({ call: 'accept', fd, start: t0, result: newFd, address: conn.remote.address, port: conn.remote.port });
+      if (this.trace) this.record({ call: 'accept', fd, start: t0, result: newFd, address: conn.remote.address, port: conn.remote.port, local: hostPort(conn.local.address, conn.local.port) });
       return newFd;
     } catch (e) {
       throw this.failed(e, 'accept', fd, t0, {});
@@ -192,7 +193,7 @@ export class SocketLibrary {
 
   /** connect(): joins the pipe to a server's socket (TCP), or sets the default peer (UDP). */
   async connect(fd: number, address: string, port: number, options: CallOptions = {}): Promise<void> {
-    return this.traced('connect', fd, { address, port }, async () => {
+    await this.traced('connect', fd, { address, port }, async () => {
       const s = this.lookup(fd, 'connect');
       const remote = this.endpoint(address, port, 'connect', fd);
       if (s.kind === 'udp') {
@@ -201,12 +202,13 @@ export class SocketLibrary {
         await d.connect(remote);
         s.peer = remote;
         s.state = 'connected';
-        return;
+        return { local: this.localOf(s) };
       }
       if (s.state === 'connected') throw new SocketError('EISCONN', { call: 'connect', fd });
       if (s.state === 'connecting' || s.state === 'binding') throw new SocketError('EALREADY', { call: 'connect', fd });
       if (s.state === 'listening') throw new SocketError('EINVAL', { call: 'connect', fd, detail: 'socket is listening' });
       await this.connectStream(s, fd, remote, options);
+      return { local: this.localOf(s) };
     });
   }
 
@@ -309,6 +311,11 @@ export class SocketLibrary {
       this.table.release(fd);
       this.release(s);
     });
+  }
+
+  private localOf(s: Sock): string | undefined {
+    const l = s.conn?.local ?? s.binding?.local ?? s.dgram?.local;
+    return l ? hostPort(l.address, l.port) : undefined;
   }
 
   /** The local address of a socket; 0.0.0.0:0 before it has one. */
@@ -558,7 +565,10 @@ export class SocketLibrary {
     const t0 = this.trace ? this.stack.now() : 0;
     try {
       const result = await body();
-      if (this.trace) this.record({ call, fd, start: t0, result: typeof result === 'number' ? result : 'ok', ...fields });
+      if (this.trace) {
+        const local = (result as { local?: string } | undefined)?.local;
+        this.record({ call, fd, start: t0, result: typeof result === 'number' ? result : 'ok', ...fields, ...(local ? { local } : {}) });
+      }
       return result;
     } catch (e) {
       throw this.failed(e, call, fd, t0, fields);

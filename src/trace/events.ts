@@ -21,6 +21,8 @@ export interface CallEvent {
   /** The address the call named or learned (connect's peer, bind's address, accept's and recvfrom's sender). */
   readonly address?: string;
   readonly port?: number;
+  /** The socket's own address once the call settled it ("127.0.0.1:40123"): bind, connect, accept. */
+  readonly local?: string;
   /** Bytes the caller offered (write, sendto) or room it gave (read, recvfrom). */
   readonly length?: number;
   /** The answer: a descriptor, a byte count, or "ok". */
@@ -31,7 +33,35 @@ export interface CallEvent {
   readonly note?: string;
 }
 
-export type TraceEvent = CallEvent;
+/** One HTTP exchange as the client saw it: what HAR and the HTML report are made of. */
+export interface HttpEvent {
+  readonly kind: 'http';
+  seq: number;
+  readonly who: string;
+  readonly stack: string;
+  /** The descriptor of the connection that carried it. */
+  readonly fd: number;
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: '1.0' | '1.1';
+  readonly requestHeaders: [string, string][];
+  readonly requestBodySize: number;
+  readonly status: number;
+  readonly statusText: string;
+  readonly responseHeaders: [string, string][];
+  readonly responseBodySize: number;
+  /** Size of the response head in bytes. */
+  readonly responseHeadSize: number;
+  /** When the exchange began (before any lookup), ms on the stack's clock. */
+  readonly start: number;
+  /** HAR 1.2's phases in ms; -1 where a phase did not happen (a reused connection has no dns or connect). */
+  readonly timings: { dns: number; connect: number; send: number; wait: number; receive: number };
+  readonly serverAddress?: string;
+  /** Which connection (the client's local address and port), so reuse is visible. */
+  readonly connection?: string;
+}
+
+export type TraceEvent = CallEvent | HttpEvent;
 
 export interface TraceSink {
   record(event: TraceEvent): void;

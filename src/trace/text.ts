@@ -14,7 +14,7 @@ export interface TimelineOptions {
 }
 
 export function renderTimeline(events: readonly TraceEvent[], options: TimelineOptions = {}): string {
-  const calls = [...events].sort((a, b) => a.start - b.start || a.seq - b.seq);
+  const calls = events.filter((e): e is CallEvent => e.kind === 'call').sort((a, b) => a.start - b.start || a.seq - b.seq);
   if (calls.length === 0) return '(no calls)\n';
   const origin = options.origin ?? calls[0]!.start;
   const rows = calls.map((e) => [
@@ -66,6 +66,10 @@ export function describeResult(e: CallEvent): string {
       return `${r} B from ${hostPort(e.address ?? '?', e.port ?? 0)}`;
     case 'sendto':
       return `${r} B`;
+    case 'bind':
+      return e.local ? `ok, bound ${e.local}` : 'ok';
+    case 'connect':
+      return e.local ? `ok, from ${e.local}` : 'ok';
     default:
       return r === undefined ? 'ok' : String(r);
   }
