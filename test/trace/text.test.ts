@@ -1,7 +1,7 @@
 /** Trace events: one per call, with descriptor, arguments, result and wait; nothing when tracing is off. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TraceLog } from '../../src/trace/events.js';
+import { TraceLog, type CallEvent } from '../../src/trace/events.js';
 import { renderTimeline } from '../../src/trace/text.js';
 import { bytes, dial, kernelLibrary, listenLoopback, LOOPBACK } from '../helpers.js';
 
@@ -15,9 +15,10 @@ test('each call records one event with its descriptor, arguments, result and wai
   await lib.read(conn, new Uint8Array(100));
   await lib.connect(fd, LOOPBACK, port).catch(() => {});
   await lib.closeAll();
-  const calls = log.events.map((e) => e.call);
+  const events = log.events as CallEvent[];
+  const calls = events.map((e) => e.call);
   assert.deepEqual(calls, ['socket', 'bind', 'listen', 'socket', 'connect', 'accept', 'write', 'read', 'connect', 'close', 'close', 'close']);
-  const byCall = (c: string) => log.events.find((e) => e.call === c)!;
+  const byCall = (c: string) => events.find((e) => e.call === c)!;
   assert.deepEqual([byCall('bind').address, byCall('bind').port], [LOOPBACK, 0]);
   assert.equal(byCall('connect').port, port);
   assert.equal(byCall('write').result, 5);
@@ -25,8 +26,8 @@ test('each call records one event with its descriptor, arguments, result and wai
   assert.equal(byCall('read').result, 5);
   assert.equal(byCall('read').length, 100);
   assert.equal(byCall('accept').result, conn);
-  assert.equal(log.events.filter((e) => e.call === 'connect')[1]!.error, 'EISCONN');
-  for (const e of log.events) {
+  assert.equal(events.filter((e) => e.call === 'connect')[1]!.error, 'EISCONN');
+  for (const e of events) {
     assert.equal(e.who, 'client');
     assert.equal(e.stack, 'kernel');
     assert.ok(e.waited >= 0);
