@@ -1,78 +1,226 @@
 /**
- * `protostack demo`: a server and a client on loopback exchanging one
- * message through the socket library, then both sides' calls as a timeline.
- * The client does the seed's steps in the seed's order: socket, connect,
- * write, read until the end, close; the server closes first, as web servers
- * usually do.
+ * `protostack demo`: the seed's whole flow, live, offline. The project's own
+ * DNS server and web server start on loopback; then the client does what the
+ * seed describes, through the socket library and nothing else:
+ * gethostbyname (a UDP query to that DNS server), socket, connect, write the
+ * HTTP request, read until the response is complete, close. Both servers are
+ * traced too, so one trace holds every call on every side.
  */
+import { parseZone } from '../dns/zone.js';
+import { serveDns } from '../dns/server.js';
+import { Resolver } from '../dns/resolver.js';
+import { serve } from '../http/server.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import type { ProtocolStack } from '../stack/types.js';
-import { TraceLog } from '../trace/events.js';
-import { renderTimeline } from '../trace/text.js';
+import { TraceLog, type HttpEvent } from '../trace/events.js';
+import { HttpParser } from '../wire/http/parser.js';
+import { serializeRequestHead } from '../wire/http/serialize.js';
+import type { HeaderList, MessageHead } from '../wire/http/types.js';
+
+export interface DemoOptions {
+  /** Objects to fetch: with HTTP/1.0 a connect…close cycle each, with 1.1 one connection for all. */
+  objects?: number;
+  http?: '1.0' | '1.1';
+  /** Run the same flow against any HTTP server instead of the embedded ones (the system's resolver config applies). */
+  url?: string;
+  stack?: ProtocolStack;
+}
+
+export interface DemoSummary {
+  host: string;
+  address: string;
+  http: '1.0' | '1.1';
+  objects: number;
+  connections: number;
+  /** Request/response exchanges: one per object. */
+  roundTrips: number;
+  socketCalls: number;
+  bytesSent: number;
+  bytesReceived: number;
+  statuses: number[];
+}
 
 export interface DemoResult {
-  request: string;
-  response: string;
   trace: TraceLog;
+  summary: DemoSummary;
 }
 
-const REQUEST = 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n';
-const RESPONSE_BODY = 'Hello from the other side of the socket library.\n';
+const NAME = 'www.example.test';
+const ZONE = `$ORIGIN example.test.
+$TTL 300
+@    IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 300
+@    IN NS  ns.example.test.
+ns   IN A   127.0.0.1
+www  IN A   127.0.0.1
+`;
 
-export async function runDemo(stack: ProtocolStack = new KernelStack(), host = '127.0.0.1'): Promise<DemoResult> {
+/** The web server's objects: a page and the pictures it would pull in. */
+function object(path: string): { type: string; body: string } {
+  if (path === '/') return { type: 'text/html; charset=utf-8', body: '<!doctype html><title>protostack</title><h1>Hello from the other side of the socket library</h1>\n' };
+  return { type: 'text/plain; charset=utf-8', body: `object ${path}\n` };
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const objects = Math.max(1, Math.floor(options.objects ?? 1));
+  const http = options.http ?? '1.0';
+  const stack = options.stack ?? new KernelStack();
   const trace = new TraceLog();
-  const server = new SocketLibrary(stack, { label: 'server', trace });
   const client = new SocketLibrary(stack, { label: 'client', trace });
-
-  const listener = await server.socket('tcp');
-  await server.bind(listener, host, 0);
-  await server.listen(listener, 16);
-  const { port } = await server.getsockname(listener);
-
-  const served = (async () => {
-    const fd = await server.accept(listener);
-    const request = await readUntil(server, fd, (text) => text.includes('\r\n\r\n'));
-    const response = `HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(RESPONSE_BODY)}\r\n\r\n${RESPONSE_BODY}`;
-    await server.write(fd, Buffer.from(response));
-    await server.close(fd);
-    await server.close(listener);
-    return request;
-  })();
-
-  const fd = await client.socket('tcp');
-  await client.connect(fd, host, port);
-  await client.write(fd, Buffer.from(REQUEST));
-  const response = await readUntil(client, fd, () => false);
-  await client.close(fd);
-  const request = await served;
-  return { request, response, trace };
-}
-
-/** Reads until `done` says so or the peer closes. */
-async function readUntil(lib: SocketLibrary, fd: number, done: (text: string) => boolean): Promise<string> {
-  const buffer = new Uint8Array(4096);
-  let text = '';
-  for (;;) {
-    const n = await lib.read(fd, buffer);
-    if (n === 0) return text;
-    text += Buffer.from(buffer.subarray(0, n)).toString('latin1');
-    if (done(text)) return text;
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let host: string;
+    let port: number;
+    let paths: string[];
+    let resolver: Resolver;
+    if (options.url) {
+      const u = new URL(options.url);
+      if (u.protocol !== 'http:') throw new Error('demo --url speaks plain http:// only');
+      host = u.hostname;
+      port = Number(u.port) || 80;
+      paths = Array.from({ length: objects }, () => `${u.pathname}${u.search}`);
+      resolver = new Resolver({ lib: client, cache: false });
+    } else {
+      const dnsLib = new SocketLibrary(stack, { label: 'dns-server', trace });
+      const dns = await serveDns(dnsLib, [parseZone(ZONE)], { address: '127.0.0.1', port: 0 });
+      closers.push(() => dns.close());
+      const webLib = new SocketLibrary(stack, { label: 'web-server', trace });
+      const web = await serve(
+        (req, res) => {
+          const o = object(req.url);
+          res.setHeader('content-type', o.type);
+          return res.end(o.body);
+        },
+        { lib: webLib, host: '127.0.0.1', port: 0 },
+      );
+      closers.push(() => web.close());
+      host = NAME;
+      port = web.port;
+      paths = ['/', ...Array.from({ length: objects - 1 }, (_, i) => `/picture-${i + 1}.png`)];
+      resolver = new Resolver({ lib: client, servers: [`127.0.0.1:${dns.port}`], hosts: false, resolvConf: false, cache: false });
+    }
+    const summary = await clientFlow(client, trace, resolver, host, port, paths, http);
+    return { trace, summary };
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await client.closeAll();
   }
 }
 
-export function formatDemo(result: DemoResult): string {
-  const show = (s: string) => s.replace(/\r\n/g, '\\r\\n\n    ').trimEnd();
+/** The seed's client side: gethostbyname, then socket → connect → write → read… → close. */
+async function clientFlow(lib: SocketLibrary, trace: TraceLog, resolver: Resolver, host: string, port: number, paths: string[], http: '1.0' | '1.1'): Promise<DemoSummary> {
+  const tLookup = lib.stack.now();
+  const address = await resolver.gethostbyname(host);
+  const lookupMs = lib.stack.now() - tLookup;
+  const summary: DemoSummary = { host, address, http, objects: paths.length, connections: 0, roundTrips: 0, socketCalls: 0, bytesSent: 0, bytesReceived: 0, statuses: [] };
+  const buffer = new Uint8Array(16 * 1024);
+  let fd = -1;
+  let local = '';
+  for (let i = 0; i < paths.length; i++) {
+    const start = lib.stack.now();
+    let connectMs = -1;
+    if (fd < 0) {
+      fd = await lib.socket('tcp');
+      await lib.connect(fd, address, port);
+      const me = await lib.getsockname(fd);
+      local = `${me.address}:${me.port}`;
+      connectMs = lib.stack.now() - start;
+      summary.connections++;
+    }
+    const last = i === paths.length - 1;
+    const headers: HeaderList = [['host', port === 80 ? host : `${host}:${port}`], ['user-agent', 'protostack-demo']];
+    // HTTP/1.1 keeps the pipe for every object and asks the server to close after the last one.
+    if (http === '1.1' && last) headers.push(['connection', 'close']);
+    const request = serializeRequestHead('GET', paths[i]!, headers, http === '1.0' ? 0 : 1);
+    const tSend = lib.stack.now();
+    await lib.write(fd, request);
+    const tSent = lib.stack.now();
+    summary.bytesSent += request.length;
+    const response = await readResponse(lib, fd, buffer);
+    summary.bytesReceived += response.bytes;
+    summary.roundTrips++;
+    summary.statuses.push(response.head.status);
+    const reuse = http === '1.1' && !last && response.head.keepAlive;
+    if (!reuse) {
+      // The server closes first, as web servers usually do: read until it has, then close ours.
+      while ((await lib.read(fd, buffer)) > 0);
+      await lib.close(fd);
+      fd = -1;
+    }
+    const end = lib.stack.now();
+    const event: HttpEvent = {
+      kind: 'http',
+      seq: 0,
+      who: lib.label,
+      stack: lib.stack.name,
+      fd: response.fd,
+      method: 'GET',
+      url: `http://${headers[0]![1]}${paths[i]}`,
+      httpVersion: http,
+      requestHeaders: headers,
+      requestBodySize: 0,
+      status: response.head.status,
+      statusText: response.head.reason,
+      responseHeaders: response.head.headers,
+      responseBodySize: response.body,
+      responseHeadSize: response.bytes - response.body,
+      start,
+      timings: { dns: i === 0 ? lookupMs : -1, connect: connectMs, send: tSent - tSend, wait: response.firstByte - tSent, receive: response.done - response.firstByte },
+      serverAddress: address,
+      connection: local,
+    };
+    trace.record(event);
+    void end;
+  }
+  summary.socketCalls = trace.events.filter((e) => e.kind === 'call' && e.who === lib.label).length;
+  return summary;
+}
+
+interface ReadResponse {
+  fd: number;
+  head: Extract<MessageHead, { kind: 'response' }>;
+  bytes: number;
+  body: number;
+  firstByte: number;
+  done: number;
+}
+
+/** read(fd, buffer) until the parser says the response is complete (or the server closed). */
+async function readResponse(lib: SocketLibrary, fd: number, buffer: Uint8Array): Promise<ReadResponse> {
+  let head: ReadResponse['head'] | null = null;
+  let complete = false;
+  let body = 0;
+  const parser = new HttpParser('response', {
+    onHead: (h) => {
+      if (h.kind === 'response' && h.status >= 200) head = h;
+    },
+    onBody: (chunk) => (body += chunk.length),
+    onEnd: () => {
+      if (head) complete = true;
+    },
+  });
+  parser.expect('GET');
+  let bytes = 0;
+  let firstByte = 0;
+  while (!complete) {
+    const n = await lib.read(fd, buffer);
+    if (firstByte === 0) firstByte = lib.stack.now();
+    if (n === 0) {
+      parser.finish();
+      break;
+    }
+    bytes += n;
+    parser.execute(buffer.subarray(0, n));
+  }
+  if (!head) throw new Error('the server closed the connection without a response');
+  return { fd, head, bytes, body, firstByte, done: lib.stack.now() };
+}
+
+export function formatSummary(s: DemoSummary): string {
+  const per = s.http === '1.0' ? 'a connect…close cycle per object' : 'one connection kept for every object';
   return [
-    'protostack demo: a client and a server on loopback, talking through the socket library over the kernel stack.',
-    '',
-    `  client wrote ${Buffer.byteLength(result.request, 'latin1')} bytes:`,
-    `    ${show(result.request)}`,
-    `  client read ${Buffer.byteLength(result.response, 'latin1')} bytes:`,
-    `    ${show(result.response)}`,
-    '',
-    'Every socket call on both sides, in the order it began; "waited" is how long control stayed in the socket library:',
-    '',
-    renderTimeline(result.trace.events),
+    `  gethostbyname("${s.host}") = ${s.address}`,
+    `  ${s.objects} object${s.objects === 1 ? '' : 's'} over HTTP/${s.http} (${per}): ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.roundTrips} round trip${s.roundTrips === 1 ? '' : 's'}, status ${[...new Set(s.statuses)].join('/')}`,
+    `  the client made ${s.socketCalls} socket calls, wrote ${s.bytesSent} B and read ${s.bytesReceived} B`,
   ].join('\n');
 }

@@ -2,7 +2,7 @@
 /** The `protostack` command. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatDemo, runDemo } from './demo.js';
+import { demoCommand } from './demo-command.js';
 import { dnsServeCommand } from './dns-serve.js';
 import { getCommand } from './get.js';
 import { serveCommand } from './serve.js';
@@ -11,8 +11,10 @@ import { resolveCommand } from './resolve.js';
 const HELP = `protostack: a protocol stack you can see through
 
 Usage:
-  protostack demo            a client and a server on loopback exchange a message
-                             through the socket library; prints both sides' calls
+  protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
+                             the seed's whole flow on loopback: gethostbyname over UDP to
+                             the project's DNS server, then socket, connect, write, read,
+                             close against its web server; prints every call of every side
   protostack resolve NAME [TYPE] [@SERVER[:PORT]]
                              ask DNS through the socket library; dig-like output
   protostack dns-serve ZONEFILE [--port N] [--address A]
@@ -36,6 +38,7 @@ function version(): string {
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   // Subcommands parse their own options.
+  if (first === 'demo') return demoCommand(rest);
   if (first === 'resolve') return resolveCommand(rest);
   if (first === 'dns-serve') return dnsServeCommand(rest);
   if (first === 'get') return getCommand(rest);
@@ -56,9 +59,6 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
-    case 'demo':
-      process.stdout.write(formatDemo(await runDemo()));
-      return 0;
     default:
       process.stderr.write(`protostack: unknown command '${command}'\n\n${HELP}`);
       return 2;

@@ -174,7 +174,7 @@ export class SocketLibrary {
       let conn = s.listener.accept();
       while (!conn) {
         await s.waits.sleep(deadline, { call: 'accept', fd }, options.signal);
-        if (s.closed) throw new SocketError('EBADF', { call: 'accept', fd });
+        if (s.closed) throw new SocketError('EBADF', { call: 'accept', fd, detail: 'closed while waiting' });
         conn = s.listener.accept();
       }
       const child = new Sock('tcp', { ...s.options }, this.stack);
@@ -255,7 +255,7 @@ export class SocketLibrary {
           const context = { call: 'read', fd };
           do {
             await s.waits.sleep(deadline, context, options.signal);
-            if (s.closed) throw new SocketError('EBADF', context);
+            if (s.closed) throw new SocketError('EBADF', { ...context, detail: 'closed while waiting' });
             n = s.readShut ? 0 : conn.read(into);
           } while (n === WOULD_BLOCK);
         }
@@ -435,7 +435,7 @@ export class SocketLibrary {
       if (got && (!s.peer || (got.address === s.peer.address && got.port === s.peer.port))) return got;
       if (!got) {
         await s.waits.sleep(deadline, context, options.signal);
-        if (s.closed) throw new SocketError('EBADF', context);
+        if (s.closed) throw new SocketError('EBADF', { ...context, detail: 'closed while waiting' });
       }
     }
   }
@@ -578,7 +578,7 @@ export class SocketLibrary {
   private failed(e: unknown, call: string, fd: number, t0: number, fields: Partial<CallEvent>): SocketError {
     const address = fields.address !== undefined && fields.port !== undefined ? hostPort(fields.address, fields.port) : undefined;
     const err = toSocketError(e, { call, fd: fd >= 0 ? fd : undefined, address });
-    if (this.trace) this.record({ call, fd, start: t0, error: err.code, ...fields });
+    if (this.trace) this.record({ call, fd, start: t0, error: err.code, ...fields, ...(err.detail === 'closed while waiting' ? { note: err.detail } : {}) });
     return err;
   }
 

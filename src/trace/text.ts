@@ -21,7 +21,7 @@ export function renderTimeline(events: readonly TraceEvent[], options: TimelineO
     `+${fmtMs(e.start - origin)}`,
     options.showStack ? `${e.who}@${e.stack}` : e.who,
     describeCall(e),
-    e.error ? `= ${e.error}` : `= ${describeResult(e)}`,
+    e.error ? `= ${e.error}${e.note && e.call !== 'socket' && e.call !== 'listen' && e.call !== 'shutdown' ? ` (${e.note})` : ''}` : `= ${describeResult(e)}`,
     `waited ${fmtMs(e.waited)}`,
   ]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

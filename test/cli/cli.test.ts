@@ -24,14 +24,10 @@ test('an unknown command exits 2 with help on stderr', async () => {
   await assert.rejects(run('node', [main, 'frobnicate']), (e: any) => e.code === 2 && /unknown command 'frobnicate'/.test(e.stderr));
 });
 
-test('demo prints both sides of the exchange in the seed order', async () => {
+test('demo prints the seed flow: gethostbyname, then socket, connect, write, read, close', async () => {
   const { stdout } = await run('node', [main, 'demo']);
-  const lines = stdout.split('\n').filter((l) => /^\s*\+\d/.test(l));
-  const calls = (who: string) => lines.filter((l) => l.includes(` ${who} `)).map((l) => l.match(/(socket|bind|listen|accept|connect|write|read|close)\(/)![1]);
-  assert.deepEqual(calls('client'), ['socket', 'connect', 'write', 'read', 'read', 'close']);
-  assert.deepEqual(calls('server'), ['socket', 'bind', 'listen', 'accept', 'read', 'write', 'close', 'close']);
-  const written = Number(stdout.match(/client\s+write\(fd \d+, (\d+) B\)/)![1]);
-  const read = Number(stdout.match(/server\s+read\(fd \d+, \d+ B\)\s+= (\d+) B/)![1]);
-  assert.equal(read, written, 'the server read what the client wrote');
-  assert.match(stdout, /read\(fd \d+, 4096 B\)\s+= 0 B \(end of stream\)/);
+  assert.match(stdout, /gethostbyname\("www\.example\.test"\) = 127\.0\.0\.1/);
+  assert.match(stdout, /1 object over HTTP\/1\.0 .*: 1 connection, 1 round trip, status 200/);
+  const client = stdout.split('\n').filter((l) => /^\s*\+[\d.]+ ms\s+client\s/.test(l)).map((l) => l.match(/(\w+)\(/)![1]);
+  assert.deepEqual(client, ['socket', 'bind', 'sendto', 'recvfrom', 'close', 'socket', 'connect', 'write', 'read', 'read', 'close']);
 });

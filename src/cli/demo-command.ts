@@ -1,0 +1,50 @@
+/** `protostack demo`: options, then the trace in the form asked for. */
+import { parseArgs } from 'node:util';
+import { renderTimeline } from '../trace/text.js';
+import { formatSummary, runDemo } from './demo.js';
+
+export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
+  --objects N     fetch N objects (a page and N-1 pictures); default 1
+  --http 1.0|1.1  1.0: a connect…close cycle per object (default, as in the seed);
+                  1.1: one connection kept for all of them
+  --url URL       the same flow against any http:// server (the system's resolver config applies)
+`;
+
+export async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      objects: { type: 'string' },
+      http: { type: 'string' },
+      url: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(DEMO_USAGE);
+    return 0;
+  }
+  const objects = values.objects === undefined ? 1 : Number(values.objects);
+  if (!Number.isInteger(objects) || objects < 1 || objects > 1000) {
+    process.stderr.write(`protostack demo: --objects wants a whole number from 1 to 1000\n`);
+    return 2;
+  }
+  const http = values.http ?? '1.0';
+  if (http !== '1.0' && http !== '1.1') {
+    process.stderr.write(`protostack demo: --http is 1.0 or 1.1\n`);
+    return 2;
+  }
+  const result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
+  process.stdout.write(
+    [
+      `protostack demo: the seed's flow${values.url ? ` against ${values.url}` : ' on loopback'}, through the socket library over the kernel stack.`,
+      '',
+      formatSummary(result.summary),
+      '',
+      'Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library:',
+      '',
+      renderTimeline(result.trace.events),
+    ].join('\n'),
+  );
+  return 0;
+}
