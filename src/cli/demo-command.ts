@@ -1,5 +1,10 @@
 /** `protostack demo`: options, then the trace in the form asked for. */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { renderHar } from '../trace/har.js';
+import { renderHtml } from '../trace/html.js';
+import { renderJson } from '../trace/json.js';
+import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
 import { formatSummary, runDemo } from './demo.js';
 
@@ -8,6 +13,10 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
   --http 1.0|1.1  1.0: a connect…close cycle per object (default, as in the seed);
                   1.1: one connection kept for all of them
   --url URL       the same flow against any http:// server (the system's resolver config applies)
+  --mermaid       print the trace as a Mermaid sequenceDiagram, like the seed's
+  --json          print the trace as JSON
+  --har FILE      write the HTTP exchanges as HAR 1.2 (dns/connect/send/wait/receive timings)
+  --html FILE     write one self-contained page with the diagram and the timeline (works offline)
 `;
 
 export async function demoCommand(args: string[]): Promise<number> {
@@ -17,6 +26,10 @@ export async function demoCommand(args: string[]): Promise<number> {
       objects: { type: 'string' },
       http: { type: 'string' },
       url: { type: 'string' },
+      mermaid: { type: 'boolean' },
+      json: { type: 'boolean' },
+      har: { type: 'string' },
+      html: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -35,6 +48,18 @@ export async function demoCommand(args: string[]): Promise<number> {
     return 2;
   }
   const result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
+  const events = result.trace.events;
+  const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}`;
+  if (values.har) await writeFile(values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2));
+  if (values.html) await writeFile(values.html, renderHtml(events, { title }));
+  if (values.mermaid) {
+    process.stdout.write(renderMermaid(events, { title }));
+    return 0;
+  }
+  if (values.json) {
+    process.stdout.write(renderJson(events, { command: 'demo', objects, http }));
+    return 0;
+  }
   process.stdout.write(
     [
       `protostack demo: the seed's flow${values.url ? ` against ${values.url}` : ' on loopback'}, through the socket library over the kernel stack.`,

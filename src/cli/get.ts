@@ -8,7 +8,11 @@ import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
+import { writeFile } from 'node:fs/promises';
 import { TraceLog } from '../trace/events.js';
+import { renderHar } from '../trace/har.js';
+import { renderHtml } from '../trace/html.js';
+import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
 
 export const GET_USAGE = `Usage: protostack get URL [options]
@@ -25,6 +29,9 @@ export const GET_USAGE = `Usage: protostack get URL [options]
   --http1.0            speak HTTP/1.0: one connection per request, closed by the server
   -k, --insecure       do not verify the TLS certificate
   -m, --max-time SECS  give up after SECS seconds
+  --mermaid            with -v: draw the socket calls as a Mermaid sequenceDiagram
+  --har FILE           write the exchange as HAR 1.2
+  --html FILE          write a self-contained page with the diagram and the timeline
 `;
 
 export async function getCommand(args: string[]): Promise<number> {
@@ -43,6 +50,9 @@ export async function getCommand(args: string[]): Promise<number> {
       'http1.0': { type: 'boolean' },
       insecure: { type: 'boolean', short: 'k' },
       'max-time': { type: 'string', short: 'm' },
+      mermaid: { type: 'boolean' },
+      har: { type: 'string' },
+      html: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,7 +65,7 @@ export async function getCommand(args: string[]): Promise<number> {
     process.stderr.write(GET_USAGE);
     return 2;
   }
-  const trace = values.verbose ? new TraceLog() : null;
+  const trace = values.verbose || values.mermaid || values.har || values.html ? new TraceLog() : null;
   const lib = new SocketLibrary(new KernelStack(), { label: 'get', trace });
   const agent = new Agent({ lib, ...(values.insecure ? { tls: { rejectUnauthorized: false } } : {}) });
   const headers: [string, string][] = [['user-agent', 'protostack'], ['accept', '*/*']];
@@ -94,7 +104,19 @@ export async function getCommand(args: string[]): Promise<number> {
     const size = await save(res, values.output, Number(res.headers['content-length'] ?? 0));
     const tEnd = performance.now();
     if (values['write-out']) process.stdout.write(writeOut(values['write-out'], res, size, t0, tHead, tEnd));
-    if (trace) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
+    if (trace) {
+      const t = res.timings;
+      trace.record({
+        kind: 'http', seq: 0, who: lib.label, stack: lib.stack.name, fd: -1, method, url: res.url, httpVersion: version,
+        requestHeaders: headers, requestBodySize: body?.length ?? 0, status: res.statusCode, statusText: res.statusText,
+        responseHeaders: res.rawHeaders, responseBodySize: size, responseHeadSize: -1, start: lib.stack.now() - (tEnd - t0),
+        timings: { dns: res.reused ? -1 : t.lookup, connect: res.reused ? -1 : t.connect + t.tls, send: 0, wait: t.firstByte, receive: tEnd - tHead },
+      });
+      if (values.har) await writeFile(values.har, JSON.stringify(renderHar(trace.events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2));
+      if (values.html) await writeFile(values.html, renderHtml(trace.events, { title: `protostack get ${url}` }));
+      if (values.mermaid) process.stderr.write(`\n${renderMermaid(trace.events)}`);
+      if (values.verbose) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
+    }
     return 0;
   } catch (e) {
     if (trace) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
