@@ -11,6 +11,7 @@ import type { BenchModule, Row } from './common.js';
 const MODULES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'socket', load: () => import('./socket.js') },
   { name: 'dns', load: () => import('./dns.js') },
+  { name: 'http', load: () => import('./http.js') },
 ];
 
 function format(x: number): string {
