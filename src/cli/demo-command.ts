@@ -1,12 +1,13 @@
 /** `protostack demo`: options, then the trace in the form asked for. */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderJson } from '../trace/json.js';
 import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
 import { formatSummary, runDemo } from './demo.js';
+import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
   --objects N     fetch N objects (a page and N-1 pictures); default 1
@@ -20,23 +21,25 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
 `;
 
 export async function demoCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      objects: { type: 'string' },
-      http: { type: 'string' },
-      url: { type: 'string' },
-      mermaid: { type: 'boolean' },
-      json: { type: 'boolean' },
-      har: { type: 'string' },
-      html: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(DEMO_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand('demo', DEMO_USAGE, () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        objects: { type: 'string' },
+        http: { type: 'string' },
+        url: { type: 'string' },
+        mermaid: { type: 'boolean' },
+        json: { type: 'boolean' },
+        har: { type: 'string' },
+        html: { type: 'string' },
+      },
+    }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const objects = values.objects === undefined ? 1 : Number(values.objects);
   if (!Number.isInteger(objects) || objects < 1 || objects > 1000) {
     process.stderr.write(`protostack demo: --objects wants a whole number from 1 to 1000\n`);

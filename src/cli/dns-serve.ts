@@ -3,13 +3,14 @@
  * an authoritative server for one zone over the kernel stack, answering on
  * UDP and TCP until SIGINT or SIGTERM.
  */
-import { parseArgs } from 'node:util';
 import { serveDns } from '../dns/server.js';
 import { loadZone } from '../dns/zone.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { hostPort } from '../trace/text.js';
 import { ipFamily } from '../wire/ip.js';
+import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 
 const USAGE = `Usage: protostack dns-serve ZONEFILE [--port N] [--address A] [--origin NAME]
 
@@ -25,27 +26,21 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
     process.stderr.write(`protostack dns-serve: ${message}\n${code === 2 ? `\n${USAGE}` : ''}`);
     return code;
   };
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommand('dns-serve', USAGE, () =>
+    parseArgs({
       args,
       allowPositionals: true,
       strict: true,
       options: {
+        help: { type: 'boolean', short: 'h' },
         port: { type: 'string', short: 'p' },
         address: { type: 'string', short: 'a' },
         origin: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (e) {
-    return fail((e as Error).message, 2);
-  }
+    }),
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) return fail(positionals.length === 0 ? 'no zone file given' : 'one zone file only', 2);
   const portText = values.port ?? '5353';
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);

@@ -3,7 +3,6 @@
  * library and HTTP client. -v shows the raw heads and every socket call.
  */
 import { createWriteStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
 import { SocketLibrary } from '../socket/library.js';
@@ -14,6 +13,8 @@ import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
+import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 
 export const GET_USAGE = `Usage: protostack get URL [options]
   -v, --verbose        show the request and response heads and every socket call
@@ -35,31 +36,32 @@ export const GET_USAGE = `Usage: protostack get URL [options]
 `;
 
 export async function getCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      verbose: { type: 'boolean', short: 'v' },
-      output: { type: 'string', short: 'o' },
-      header: { type: 'string', short: 'H', multiple: true },
-      request: { type: 'string', short: 'X' },
-      data: { type: 'string', short: 'd' },
-      location: { type: 'boolean', short: 'L' },
-      head: { type: 'boolean', short: 'I' },
-      'write-out': { type: 'string', short: 'w' },
-      'http1.0': { type: 'boolean' },
-      insecure: { type: 'boolean', short: 'k' },
-      'max-time': { type: 'string', short: 'm' },
-      mermaid: { type: 'boolean' },
-      har: { type: 'string' },
-      html: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(GET_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand('get', GET_USAGE, () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        verbose: { type: 'boolean', short: 'v' },
+        output: { type: 'string', short: 'o' },
+        header: { type: 'string', short: 'H', multiple: true },
+        request: { type: 'string', short: 'X' },
+        data: { type: 'string', short: 'd' },
+        location: { type: 'boolean', short: 'L' },
+        head: { type: 'boolean', short: 'I' },
+        'write-out': { type: 'string', short: 'w' },
+        'http1.0': { type: 'boolean' },
+        insecure: { type: 'boolean', short: 'k' },
+        'max-time': { type: 'string', short: 'm' },
+        mermaid: { type: 'boolean' },
+        har: { type: 'string' },
+        html: { type: 'string' },
+      },
+    }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const [url] = positionals;
   if (!url || positionals.length > 1) {
     process.stderr.write(GET_USAGE);
