@@ -5,13 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 import { serve, type ServerRequest, type ServerResponse } from '../http/server.js';
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { ipFamily } from '../wire/ip.js';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
 
 const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H]
 
@@ -34,59 +34,62 @@ export async function serveCommand(args: string[]): Promise<number> {
       strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
-        );
-        if (typeof parsed === 'number') return parsed;
-        const { values, positionals } = parsed;
-        if (positionals.length > 1) return fail('one directory only', 2);
-        const dir = positionals[0] ?? '.';
-        const portText = values.port ?? '8080';
-        if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
-        const host = values.host ?? '127.0.0.1';
-        if (ipFamily(host) === 0) return fail(`--host must be an IP address, not '${host}'`, 2);
-        try {
-        if (!(await stat(dir)).isDirectory()) return fail(`${dir} is not a directory`, 1);
-        } catch (e) {
-        return fail(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
-        }
-        
-        const files = staticFiles(path.resolve(dir));
-        const handler = async (req: ServerRequest, res: ServerResponse) => {
-        const t0 = performance.now();
-        let failed = false;
-        try {
-        await files(req, res);
-        } catch (e) {
-        failed = true;
-        throw e;
-        } finally {
-        const ms = performance.now() - t0;
-        const status = failed && !res.headersSent ? 500 : res.status;
-        process.stdout.write(`${req.remoteAddress} ${req.method} ${req.url} ${status} ${res.bytesWritten} B ${ms.toFixed(1)} ms\n`);
-        }
-        };
-        const lib = new SocketLibrary(new KernelStack(), { label: 'http-server' });
-        let server;
-        try {
-        server = await serve(handler, { host, port: Number(portText), lib });
-        } catch (e) {
-        return fail((e as Error).message, 1);
-        }
-        process.stdout.write(`serving ${dir} on ${server.url}\n`);
-        
-        const signal = await new Promise<string>((resolve) => {
-        const stop = (name: string) => () => {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        resolve(name);
-        };
-        const onInt = stop('SIGINT');
-        const onTerm = stop('SIGTERM');
-        process.on('SIGINT', onInt);
-        process.on('SIGTERM', onTerm);
-        });
-        await server.close({ graceful: true, timeout: 5_000 });
-        const { requests, responses, parseErrors } = server.stats;
-        process.stdout.write(`serve: ${signal}: stopped after ${requests} requests, ${responses} responses, ${parseErrors} malformed\n`);
-        return 0;
-        }
-        
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+      },
+    }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) return fail('one directory only', 2);
+  const dir = positionals[0] ?? '.';
+  const portText = values.port ?? '8080';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
+  const host = values.host ?? '127.0.0.1';
+  if (ipFamily(host) === 0) return fail(`--host must be an IP address, not '${host}'`, 2);
+  try {
+    if (!(await stat(dir)).isDirectory()) return fail(`${dir} is not a directory`, 1);
+  } catch (e) {
+    return fail(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
+  }
+
+  const files = staticFiles(path.resolve(dir));
+  const handler = async (req: ServerRequest, res: ServerResponse) => {
+    const t0 = performance.now();
+    let failed = false;
+    try {
+      await files(req, res);
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      const ms = performance.now() - t0;
+      const status = failed && !res.headersSent ? 500 : res.status;
+      process.stdout.write(`${req.remoteAddress} ${req.method} ${req.url} ${status} ${res.bytesWritten} B ${ms.toFixed(1)} ms\n`);
+    }
+  };
+  const lib = new SocketLibrary(new KernelStack(), { label: 'http-server' });
+  let server;
+  try {
+    server = await serve(handler, { host, port: Number(portText), lib });
+  } catch (e) {
+    return fail((e as Error).message, 1);
+  }
+  process.stdout.write(`serving ${dir} on ${server.url}\n`);
+
+  const signal = await new Promise<string>((resolve) => {
+    const stop = (name: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(name);
+    };
+    const onInt = stop('SIGINT');
+    const onTerm = stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await server.close({ graceful: true, timeout: 5_000 });
+  const { requests, responses, parseErrors } = server.stats;
+  process.stdout.write(`serve: ${signal}: stopped after ${requests} requests, ${responses} responses, ${parseErrors} malformed\n`);
+  return 0;
+}
