@@ -11,22 +11,10 @@ import { DnsError } from '../../../src/wire/dns/errors.js';
 import { decodeMessage, encodeMessage } from '../../../src/wire/dns/message.js';
 import { normalizeName } from '../../../src/wire/dns/name.js';
 import { CLASS, emptyMessage, RCODE, TYPE, type DnsMessage, type DnsRecord, type MxData, type SoaData, type SrvData } from '../../../src/wire/dns/types.js';
+import { xorshift } from '../../prng.js';
 
 const INPUTS = 100_000;
 const TIME_LIMIT_MS = 20_000;
-
-/** xorshift32: tiny, fast, and the same sequence everywhere for a given seed. */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 function seedMessages(): Uint8Array[] {
   const r = (fields: Partial<DnsRecord> & Pick<DnsRecord, 'name' | 'type' | 'data'>) => ({ class: CLASS.IN, ttl: 300, ...fields }) as DnsRecord;

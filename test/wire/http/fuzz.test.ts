@@ -12,22 +12,10 @@ import { test } from 'node:test';
 import { HttpError } from '../../../src/wire/http/errors.js';
 import { HttpParser } from '../../../src/wire/http/parser.js';
 import type { HeaderList, HttpLimits, MessageHead } from '../../../src/wire/http/types.js';
+import { xorshift } from '../../prng.js';
 
 const INPUTS = 100_000;
 const TIME_LIMIT_MS = 30_000;
-
-/** xorshift32: tiny, fast, and the same sequence everywhere for a given seed. */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 interface Seed {
   kind: 'request' | 'response';
