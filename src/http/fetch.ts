@@ -2,6 +2,7 @@
  * fetch(): the WHATWG shape over request(), returning the Response class
  * Node 20 already has, with the body streamed from the connection.
  */
+import nodeStream from 'node:stream';
 import { HttpError } from '../wire/http/errors.js';
 import type { Agent } from './agent.js';
 import type { ResponseBody } from './body.js';
@@ -26,7 +27,8 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
   const url = typeof input === 'object' && 'url' in input && !(input instanceof URL) ? input.url : String(input);
   const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
   const headers: [string, string][] = [];
-  new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined)).forEach((value, name) => headers.push([name, value]));
+  const headersInit = init.headers ?? (input instanceof Request ? input.headers : undefined);
+  if (headersInit !== undefined) new Headers(headersInit).forEach((value, name) => headers.push([name, value]));
   const options: RequestOptions = { method, headers, maxRedirects: init.redirect === 'manual' ? 0 : 20 };
   if (init.signal) options.signal = init.signal;
   if (init.agent) options.agent = init.agent;
@@ -48,15 +50,96 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
     res.body.cancel();
     throw new TypeError('fetch failed: redirect mode is "error"');
   }
-  const responseHeaders = new Headers();
-  for (const [name, value] of res.rawHeaders) responseHeaders.append(name, value);
   const nullBody = NULL_BODY.has(res.statusCode) || method === 'HEAD';
   if (nullBody) void res.body.dump().catch(() => {});
-  const response = new Response(nullBody ? null : toStream(res.body), { status: res.statusCode, statusText: res.statusText, headers: responseHeaders });
-  Object.defineProperty(response, 'url', { value: res.url });
-  Object.defineProperty(response, 'redirected', { value: res.redirects.length > 0 });
-  return response;
+  // The raw field list goes straight to the Response's own Headers (one validation pass, no intermediate Headers).
+  return new FetchResponse(nullBody ? null : res.body, { status: res.statusCode, statusText: res.statusText, headers: res.rawHeaders }, res.url, res.redirects.length > 0);
 }
+
+const SOURCE = Symbol('source');
+const STREAM = Symbol('stream');
+const USED = Symbol('used');
+const URL_ = Symbol('url');
+const REDIRECTED = Symbol('redirected');
+const utf8 = new TextDecoder();
+/** node:stream's isDisturbed, which also answers for web streams (the test Node's Response uses for bodyUsed). */
+const isDisturbed = (nodeStream as unknown as { isDisturbed(s: unknown): boolean }).isDisturbed;
+
+/**
+ * Node's own Response, with the body kept as the connection's ResponseBody
+ * until someone asks for it as a stream: `arrayBuffer()`, `text()`, `json()`
+ * and `blob()` read it directly, without a ReadableStream per response (on
+ * Node 20 every ReadableStream is made transferable at construction, which
+ * alone costs several µs). `body`, `formData()` and `clone()` make the stream.
+ * The members are set on the prototype below: TypeScript declares them as
+ * properties of Response, so a class cannot override them.
+ */
+class FetchResponse extends Response {
+  [SOURCE]: ResponseBody | null;
+  [STREAM]: ReadableStream<Uint8Array> | null = null;
+  [USED] = false;
+  [URL_]: string;
+  [REDIRECTED]: boolean;
+
+  constructor(source: ResponseBody | null, init: ResponseInit & { headers: [string, string][] }, url: string, redirected: boolean) {
+    super(null, init);
+    this[SOURCE] = source;
+    this[URL_] = url;
+    this[REDIRECTED] = redirected;
+  }
+}
+
+function streamOf(r: FetchResponse): ReadableStream<Uint8Array> | null {
+  if (!r[SOURCE]) return null;
+  return (r[STREAM] ??= toStream(r[SOURCE]));
+}
+
+async function take(r: FetchResponse): Promise<Uint8Array> {
+  if (r[STREAM]) return new Uint8Array(await new Response(r[STREAM]).arrayBuffer());
+  if (!r[SOURCE]) return new Uint8Array(0); // a null body is never used (Fetch standard)
+  if (r[USED]) throw new TypeError('Body is unusable: Body has already been read');
+  r[USED] = true;
+  return r[SOURCE].bytes();
+}
+
+const getter = <T>(get: (r: FetchResponse) => T): PropertyDescriptor => ({ get(this: FetchResponse) { return get(this); }, configurable: true });
+const method = (value: (this: FetchResponse, ...args: never[]) => unknown): PropertyDescriptor => ({ value, writable: true, configurable: true });
+
+Object.defineProperties(FetchResponse.prototype, {
+  body: getter(streamOf),
+  bodyUsed: getter((r) => r[USED] || (r[STREAM] !== null && isDisturbed(r[STREAM]))),
+  url: getter((r) => r[URL_]),
+  redirected: getter((r) => r[REDIRECTED]),
+  arrayBuffer: method(async function (this: FetchResponse) {
+    const b = await take(this);
+    if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer;
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  }),
+  text: method(async function (this: FetchResponse) {
+    return utf8.decode(await take(this));
+  }),
+  json: method(async function (this: FetchResponse) {
+    return JSON.parse(utf8.decode(await take(this)));
+  }),
+  blob: method(async function (this: FetchResponse) {
+    return new Blob([await take(this)], { type: this.headers.get('content-type') ?? '' });
+  }),
+  formData: method(async function (this: FetchResponse) {
+    if (this[USED]) throw new TypeError('Body is unusable: Body has already been read');
+    return new Response(streamOf(this), { headers: this.headers }).formData();
+  }),
+  clone: method(function (this: FetchResponse) {
+    const s = this[STREAM];
+    if (this[USED] || (s && (isDisturbed(s) || s.locked))) throw new TypeError('Response.clone: Body has already been consumed.');
+    const stream = streamOf(this);
+    let other: ReadableStream<Uint8Array> | null = null;
+    if (stream) [this[STREAM], other] = stream.tee();
+    const copy = new Response(other, { status: this.status, statusText: this.statusText, headers: this.headers });
+    Object.defineProperty(copy, 'url', { value: this[URL_] });
+    Object.defineProperty(copy, 'redirected', { value: this[REDIRECTED] });
+    return copy;
+  }),
+});
 
 function setDefault(headers: [string, string][], name: string, value: string): void {
   if (!headers.some(([n]) => n === name)) headers.push([name, value]);
