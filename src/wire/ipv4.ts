@@ -60,13 +60,28 @@ export function parseIpv4(packet: Uint8Array): Ipv4Parsed {
 
 /** Writes a header (checksum computed) followed by `payload`. */
 export function emitIpv4(header: Omit<Ipv4Header, 'totalLength'>, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ipv4HeaderLength(header) + payload.length);
+  const at = writeIpv4Header(out, header, payload.length);
+  out.set(payload, at);
+  return out;
+}
+
+export function ipv4HeaderLength(header: Pick<Ipv4Header, 'options'>): number {
+  return 20 + header.options.length;
+}
+
+/**
+ * Writes a header at the start of `out`, whose payload of `payloadLength`
+ * bytes follows it; returns where the payload starts. Lets an upper layer
+ * build a packet in one buffer with room left for this header.
+ */
+export function writeIpv4Header(out: Uint8Array, header: Omit<Ipv4Header, 'totalLength'>, payloadLength: number): number {
   const optionBytes = header.options.length;
   if (optionBytes % 4 !== 0 || optionBytes > 40) throw new RangeError('IPv4 options must be a multiple of 4 bytes, at most 40');
   const headerLength = 20 + optionBytes;
-  const totalLength = headerLength + payload.length;
+  const totalLength = headerLength + payloadLength;
   if (totalLength > 0xffff) throw new RangeError(`an IPv4 packet holds at most 65535 bytes, not ${totalLength}`);
   if (header.fragmentOffset % 8 !== 0) throw new RangeError('the fragment offset must be a multiple of 8');
-  const out = new Uint8Array(totalLength);
   out[0] = 0x40 | (headerLength / 4);
   out[1] = (header.dscp << 2) | (header.ecn & 0x03);
   out[2] = totalLength >> 8;
@@ -78,12 +93,13 @@ export function emitIpv4(header: Omit<Ipv4Header, 'totalLength'>, payload: Uint8
   out[7] = offset & 0xff;
   out[8] = header.ttl;
   out[9] = header.protocol;
+  out[10] = 0;
+  out[11] = 0;
   out.set(header.src, 12);
   out.set(header.dst, 16);
-  out.set(header.options, 20);
+  if (optionBytes > 0) out.set(header.options, 20);
   const sum = checksum(out, 0, headerLength);
   out[10] = sum >> 8;
   out[11] = sum & 0xff;
-  out.set(payload, headerLength);
-  return out;
+  return headerLength;
 }
