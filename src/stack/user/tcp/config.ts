@@ -1,0 +1,58 @@
+/**
+ * TCP's tunables. Where the RFCs leave a choice the defaults are Linux's,
+ * so the stack behaves like the peer most users will meet (the sysctl that
+ * holds each value on Linux is named beside it).
+ */
+export interface TcpConfig {
+  /** RFC 6298 §2.1: 1 s before the first RTT sample. */
+  initialRtoMs: number;
+  /** TCP_RTO_MIN: 200 ms. */
+  minRtoMs: number;
+  /** TCP_RTO_MAX: 120 s on Linux; the issue asks for RFC 6298's 60 s ceiling. */
+  maxRtoMs: number;
+  /** tcp_syn_retries: SYN retransmissions before connect fails with ETIMEDOUT. */
+  synRetries: number;
+  /** tcp_synack_retries. */
+  synAckRetries: number;
+  /** tcp_retries2: data retransmissions before the connection fails with ETIMEDOUT. */
+  retries: number;
+  /** 2*MSL; Linux's TCP_TIMEWAIT_LEN is 60 s. */
+  timeWaitMs: number;
+  /** tcp_fin_timeout: how long an orphaned connection may sit in FIN_WAIT_2. */
+  finTimeoutMs: number;
+  /** tcp_keepalive_intvl and tcp_keepalive_probes. */
+  keepAliveIntervalMs: number;
+  keepAliveProbes: number;
+  /** TCP_DELACK_MIN: 40 ms. */
+  delayedAckMs: number;
+  /** tcp_challenge_ack_limit: challenge ACKs per second for the whole stack (RFC 5961 §7). */
+  challengeAckLimit: number;
+  /** Our MSS ceiling; the route's MTU lowers it. */
+  mss: number;
+  /** RFC 6928 initial window, in segments (Linux: 10). */
+  initialWindow: number;
+  /** Offer SACK, timestamps and window scaling in the SYN. */
+  sack: boolean;
+  timestamps: boolean;
+  windowScaling: boolean;
+}
+
+export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
+  initialRtoMs: 1000,
+  minRtoMs: 200,
+  maxRtoMs: 60_000,
+  synRetries: 6,
+  synAckRetries: 5,
+  retries: 15,
+  timeWaitMs: 60_000,
+  finTimeoutMs: 60_000,
+  keepAliveIntervalMs: 75_000,
+  keepAliveProbes: 9,
+  delayedAckMs: 40,
+  challengeAckLimit: 1000,
+  mss: 1460,
+  initialWindow: 10,
+  sack: true,
+  timestamps: true,
+  windowScaling: true,
+});

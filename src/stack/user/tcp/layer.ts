@@ -1,0 +1,240 @@
+/**
+ * TCP for one host: the table of connections, the listeners, port
+ * allocation, and the segments no connection owns (RFC 9293 §3.10.7.1: a
+ * reset for anything arriving at a closed port).
+ */
+import { stackError } from '../../../socket/errors.js';
+import { formatIPv4, parseIPv4 } from '../../../wire/ip.js';
+import { PROTOCOL } from '../../../wire/ipv4.js';
+import { ACK, emitTcp, FIN, parseTcp, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
+import type { Clock, RandomSource } from '../../../link/types.js';
+import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamOptions } from '../../types.js';
+import type { Counters } from '../counters.js';
+import type { IcmpLayer } from '../icmp.js';
+import { IPV4_HEADROOM, type IpLayer, type IpPacket } from '../ip.js';
+import type { TcpConfig } from './config.js';
+import { makeIsn } from './isn.js';
+import { UserBinding, type UserListener } from './listener.js';
+import { add } from './seq.js';
+import { STATE_NAMES, Tcb } from './tcb.js';
+
+/** Linux's ip_local_port_range. */
+const EPHEMERAL_LOW = 32768;
+const EPHEMERAL_HIGH = 60999;
+
+export type SegmentTap = (direction: 'in' | 'out', tcb: Tcb | null, seg: TcpSegment) => void;
+
+export class TcpLayer {
+  readonly connections = new Map<string, Tcb>();
+  /** Bound ports: every binding and listener, by port. */
+  private readonly bound = new Map<number, Set<UserBinding>>();
+  private readonly secret: Uint8Array;
+  private challengeWindow = -1;
+  private challengeCount = 0;
+  /** Sees every segment in and out (for traces); null when nobody listens. */
+  tap: SegmentTap | null = null;
+
+  constructor(
+    readonly ip: IpLayer,
+    readonly clock: Clock,
+    readonly counters: Counters,
+    readonly random: RandomSource,
+    readonly config: TcpConfig,
+    icmp: IcmpLayer,
+  ) {
+    const secret = new Uint8Array(16);
+    for (let i = 0; i < 16; i += 4) new DataView(secret.buffer).setUint32(i, random.uint32());
+    this.secret = secret;
+    ip.register(PROTOCOL.TCP, (p) => this.input(p));
+    icmp.onError(PROTOCOL.TCP, (e) => {
+      const t = this.connections.get(this.keyOf(parseIPv4(e.local.address)!, e.local.port, parseIPv4(e.remote.address)!, e.remote.port));
+      if (t) t.icmpError(e.kind === 'unreachable' ? e.code : -1, e.mtu);
+    });
+  }
+
+  keyOf(localIp: Uint8Array, localPort: number, remoteIp: Uint8Array, remotePort: number): string {
+    return `${u32(localIp)}:${localPort}>${u32(remoteIp)}:${remotePort}`;
+  }
+
+  // ---- the socket library's calls ----
+
+  bind(local: Endpoint): StreamBinding {
+    const ip = parseIPv4(local.address);
+    if (!ip) throw stackError('EAFNOSUPPORT', 'the user-space stack speaks IPv4 only');
+    if (u32(ip) !== 0 && !this.ip.isLocal(ip)) throw stackError('EADDRNOTAVAIL', `${local.address} is not an address of this host`);
+    let port = local.port;
+    if (port === 0) port = this.pickPort((p) => !this.bound.has(p));
+    else if (this.conflicts(ip, port)) throw stackError('EADDRINUSE', `${local.address}:${port}`);
+    const binding = new UserBinding(this, { address: local.address, port }, ip);
+    let set = this.bound.get(port);
+    if (!set) this.bound.set(port, (set = new Set()));
+    set.add(binding);
+    return binding;
+  }
+
+  unbind(binding: UserBinding): void {
+    const set = this.bound.get(binding.local.port);
+    set?.delete(binding);
+    if (set?.size === 0) this.bound.delete(binding.local.port);
+  }
+
+  connect(remote: Endpoint, options: ConnectOptions, from?: { ip: Uint8Array; port: number }): Promise<StreamConnection> {
+    const remoteIp = parseIPv4(remote.address);
+    if (!remoteIp) return Promise.reject(stackError('EAFNOSUPPORT', 'the user-space stack speaks IPv4 only'));
+    if (remote.port === 0 || u32(remoteIp) === 0) return Promise.reject(stackError('EINVAL', 'no such peer address'));
+    if (options.signal?.aborted) return Promise.reject(stackError('ECANCELED'));
+    const route = this.ip.route(remoteIp);
+    if (!route) return Promise.reject(stackError('ENETUNREACH'));
+    const localIp = from && u32(from.ip) !== 0 ? from.ip : route.source;
+    const port =
+      from?.port || this.pickPort((p) => !this.bound.has(p) && !this.connections.has(this.keyOf(localIp, p, remoteIp, remote.port)));
+    const key = this.keyOf(localIp, port, remoteIp, remote.port);
+    if (this.connections.has(key)) return Promise.reject(stackError('EADDRINUSE', 'that connection exists'));
+    const t = this.create({ address: formatIPv4(localIp), port }, remote, localIp, remoteIp, options);
+    return new Promise((resolve, reject) => {
+      const signal = options.signal;
+      const onAbort = () => t.fail(stackError('ECANCELED'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      t.opening = {
+        resolve: (c) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(c);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      t.open();
+    });
+  }
+
+  // ---- for connections ----
+
+  create(local: Endpoint, remote: Endpoint, localIp: Uint8Array, remoteIp: Uint8Array, options: StreamOptions): Tcb {
+    const t = new Tcb(this, local, remote, localIp, remoteIp, options);
+    const now = this.clock.now();
+    t.iss = makeIsn(this.secret, now, localIp, local.port, remoteIp, remote.port);
+    t.sndUna = t.sndNxt = t.sndMax = t.iss;
+    t.tsOffset = this.random.uint32();
+    t.lastHeard = now;
+    this.connections.set(t.key, t);
+    return t;
+  }
+
+  remove(t: Tcb): void {
+    if (this.connections.get(t.key) === t) this.connections.delete(t.key);
+    t.released();
+  }
+
+  send(t: Tcb, seg: TcpSegment): void {
+    this.tap?.('out', t, seg);
+    this.counters.add('tcp.out');
+    this.ip.sendBuilt(PROTOCOL.TCP, t.localIp, t.remoteIp, emitTcp(seg, t.localIp, t.remoteIp, IPV4_HEADROOM), { dontFragment: true });
+  }
+
+  /** RFC 5961 §7: at most `challengeAckLimit` challenge ACKs per second, stack-wide. */
+  challengeAllowed(): boolean {
+    const second = Math.floor(this.clock.now() / 1000);
+    if (second !== this.challengeWindow) {
+      this.challengeWindow = second;
+      this.challengeCount = 0;
+    }
+    return this.challengeCount++ < this.config.challengeAckLimit;
+  }
+
+  /** A new SYN for a connection in TIME-WAIT whose sequence lies beyond it: the old one gives way (RFC 9293 §3.6.1). */
+  reopenFromTimeWait(t: Tcb, seg: TcpSegment): void {
+    this.remove(t);
+    this.counters.add('tcp.time-wait-reused');
+    const listener = this.findListener(t.localIp, t.local.port);
+    if (listener) listener.syn(seg, t.localIp, t.remoteIp, t.remote);
+  }
+
+  // ---- segments from the network ----
+
+  input(p: IpPacket): void {
+    const { src, dst } = p.header;
+    const seg = parseTcp(p.payload, src, dst);
+    if ('drop' in seg) return this.counters.add(`tcp.${seg.drop}`);
+    this.counters.add('tcp.in');
+    const t = this.connections.get(this.keyOf(dst, seg.dstPort, src, seg.srcPort));
+    this.tap?.('in', t ?? null, seg);
+    if (t) return t.input(seg, this.clock.now());
+    if (seg.flags & SYN && !(seg.flags & (ACK | RST))) {
+      const listener = this.findListener(dst, seg.dstPort);
+      if (listener) return listener.syn(seg, dst, src, { address: formatIPv4(src), port: seg.srcPort });
+    }
+    this.counters.add('tcp.no-socket');
+    this.resetFor(seg, dst, src);
+  }
+
+  /** Accepts a SYN for a listener: a new block in SYN-RECEIVED. */
+  open(listener: UserListener, seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array, remote: Endpoint): Tcb {
+    const local = { address: formatIPv4(localIp), port: listener.local.port };
+    const t = this.create(local, remote, localIp, remoteIp, listener.options);
+    t.accept(seg, listener);
+    return t;
+  }
+
+  /** RFC 9293 §3.10.7.1: no connection; answer anything but a RST with a RST. */
+  private resetFor(seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array): void {
+    if (seg.flags & RST) return;
+    const len = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
+    const reply: TcpSegment = {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seq: seg.flags & ACK ? seg.ack : 0,
+      ack: seg.flags & ACK ? 0 : add(seg.seq, len),
+      flags: seg.flags & ACK ? RST : RST | ACK,
+      window: 0,
+      urgent: 0,
+      options: {},
+      payload: new Uint8Array(0),
+    };
+    this.tap?.('out', null, reply);
+    this.counters.add('tcp.reset-sent');
+    this.ip.sendBuilt(PROTOCOL.TCP, localIp, remoteIp, emitTcp(reply, localIp, remoteIp, IPV4_HEADROOM), { dontFragment: true });
+  }
+
+  private findListener(ip: Uint8Array, port: number): UserListener | null {
+    const set = this.bound.get(port);
+    if (!set) return null;
+    let wildcard: UserListener | null = null;
+    for (const b of set) {
+      const l = b.listener;
+      if (!l) continue;
+      if (u32(b.ip) === u32(ip)) return l;
+      if (u32(b.ip) === 0) wildcard = l;
+    }
+    return wildcard;
+  }
+
+  private conflicts(ip: Uint8Array, port: number): boolean {
+    const set = this.bound.get(port);
+    if (!set) return false;
+    for (const b of set) if (u32(b.ip) === 0 || u32(ip) === 0 || u32(b.ip) === u32(ip)) return true;
+    return false;
+  }
+
+  /** RFC 6056 algorithm 1: a random start in the ephemeral range, then the next free one. */
+  private pickPort(free: (port: number) => boolean): number {
+    const span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+    const start = this.random.uint32() % span;
+    for (let i = 0; i < span; i++) {
+      const port = EPHEMERAL_LOW + ((start + i) % span);
+      if (free(port)) return port;
+    }
+    throw stackError('EADDRNOTAVAIL', 'no free ephemeral port');
+  }
+
+  /** Every connection's state, for tests and tools: "10.0.0.1:80>10.0.0.2:40000 ESTABLISHED". */
+  states(): string[] {
+    return [...this.connections.values()].map((t) => `${t.local.address}:${t.local.port}>${t.remote.address}:${t.remote.port} ${STATE_NAMES[t.state]}`);
+  }
+}
+
+function u32(ip: Uint8Array): number {
+  return ((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0;
+}
+

@@ -1,0 +1,423 @@
+/**
+ * The sending half of a connection: building segments, what to send next
+ * (Nagle, sender-side silly-window avoidance, window and cwnd limits), ACK
+ * processing with congestion control (RFC 5681 slow start and congestion
+ * avoidance, RFC 6582 NewReno when the peer has no SACK, RFC 6675 SACK-based
+ * recovery when it has), the retransmission timer (RFC 6298), zero-window
+ * probes and keep-alives.
+ */
+import { stackError } from '../../../socket/errors.js';
+import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
+import { add, diff, gt, le, lt, max, min } from './seq.js';
+import { State, type Tcb } from './tcb.js';
+
+const NONE = Infinity;
+const EMPTY = new Uint8Array(0);
+
+export function initialWindow(t: Tcb): number {
+  // RFC 6928: IW = min(10·MSS, max(2·MSS, 14600)), with Linux's 10 segments as the default.
+  const n = t.layer.config.initialWindow;
+  return Math.min(n * t.mss, Math.max(2 * t.mss, 14600));
+}
+
+function tsNow(t: Tcb): number {
+  return (Math.floor(t.layer.clock.now()) + t.tsOffset) >>> 0;
+}
+
+/** Puts one segment on the wire with the current ACK, window and options. */
+function transmit(t: Tcb, flags: number, seq: number, payload: Uint8Array, synOptions?: TcpOptions): void {
+  let window: number;
+  if (flags & SYN) {
+    window = Math.min(t.receiveWindow(), 0xffff); // a SYN's window is never scaled
+    t.rcvAdv = add(t.rcvNxt, window);
+  } else {
+    let right = add(t.rcvNxt, t.receiveWindow());
+    // Receiver silly-window avoidance: move the right edge only by a useful amount, and never back.
+    if (diff(right, t.rcvAdv) < Math.min(t.options.recvBufferSize / 2, t.mss)) right = t.rcvAdv;
+    window = Math.min(0xffff, Math.max(0, diff(right, t.rcvNxt)) >>> t.rcvShift);
+    const edge = add(t.rcvNxt, window << t.rcvShift);
+    if (gt(edge, t.rcvAdv)) t.rcvAdv = edge;
+  }
+  const options: TcpOptions = synOptions ?? {};
+  if (!synOptions) {
+    if (t.tsOk) options.timestamp = { value: tsNow(t), echo: t.tsRecent };
+    if (t.sackOk && t.recvBuf.hasPending) options.sack = t.recvBuf.sackBlocks(t.tsOk ? 3 : 4);
+  }
+  const ack = flags & ACK ? t.rcvNxt : 0;
+  if (flags & ACK) {
+    t.lastAckSent = t.rcvNxt;
+    t.ackOwed = 0;
+    t.ackAt = NONE;
+  }
+  const seg: TcpSegment = {
+    srcPort: t.local.port,
+    dstPort: t.remote.port,
+    seq,
+    ack,
+    flags,
+    window,
+    urgent: 0,
+    options,
+    payload,
+  };
+  t.layer.send(t, seg);
+}
+
+/** SYN for an active open, SYN-ACK for a passive or simultaneous one (with the options the peer offered). */
+export function sendSyn(t: Tcb): void {
+  const c = t.layer.config;
+  const route = t.layer.ip.route(t.remoteIp);
+  const o: TcpOptions = { mss: Math.min(c.mss, (route?.mtu ?? 576) - 40) };
+  const active = t.state === State.SynSent;
+  if (active ? c.sack : t.sackOk) o.sackPermitted = true;
+  if (active ? c.timestamps : t.tsOk) o.timestamp = { value: tsNow(t), echo: active ? 0 : t.tsRecent };
+  if (active ? c.windowScaling : t.sndShift > 0 || t.rcvShift > 0) o.windowScale = t.rcvShift;
+  transmit(t, active ? SYN : SYN | ACK, t.iss, EMPTY, o);
+  t.sndNxt = add(t.iss, 1);
+  if (gt(t.sndNxt, t.sndMax) || t.sndMax === t.iss) t.sndMax = t.sndNxt;
+  t.rtoAt = t.layer.clock.now() + t.rtt.rto;
+  t.armTimer();
+}
+
+export function sendAck(t: Tcb): void {
+  transmit(t, ACK, t.sndNxt, EMPTY);
+}
+
+/** RFC 5961 §7: challenge ACKs share one per-second budget across the stack. */
+export function challengeAck(t: Tcb): void {
+  t.layer.counters.add('tcp.challenge-ack');
+  if (!t.layer.challengeAllowed()) return t.layer.counters.add('tcp.challenge-ack-limited');
+  sendAck(t);
+}
+
+export function sendReset(t: Tcb, seq: number): void {
+  transmit(t, RST, seq, EMPTY);
+}
+
+/** Sends data (and the FIN, when it follows) at `seq`, retransmitted or new. */
+function sendAt(t: Tcb, seq: number, len: number): number {
+  const offset = diff(seq, t.sndUna);
+  const dataLen = Math.max(0, Math.min(len, t.sendBuf.length - offset));
+  const fin = t.finSeq !== -1 && add(seq, dataLen) === t.finSeq && len > dataLen;
+  const payload = dataLen > 0 ? t.sendBuf.peek(offset, dataLen) : EMPTY;
+  let flags = ACK;
+  if (dataLen > 0 && offset + dataLen === t.sendBuf.length) flags |= PSH;
+  if (fin) flags |= FIN;
+  const sent = dataLen + (fin ? 1 : 0);
+  const now = t.layer.clock.now();
+  if (lt(seq, t.sndMax)) {
+    t.retransmits++;
+    t.layer.counters.add('tcp.retransmit');
+    if (t.rttSeq !== -1 && !lt(t.rttSeq, seq)) t.rttSeq = -1; // Karn: a retransmitted segment is never timed
+  } else if (!t.tsOk && t.rttSeq === -1) {
+    t.rttSeq = seq;
+    t.rttStart = now;
+  }
+  transmit(t, flags, seq, payload);
+  const end = add(seq, sent);
+  if (gt(end, t.sndMax)) t.sndMax = end;
+  if (t.rtoAt === NONE) t.rtoAt = now + t.rtt.rto;
+  return sent;
+}
+
+/** Whether the state lets data and the FIN go out. */
+function canSend(t: Tcb): boolean {
+  const s = t.state;
+  return s === State.Established || s === State.CloseWait || s === State.FinWait1 || s === State.Closing || s === State.LastAck;
+}
+
+/** Sends whatever the windows, Nagle and the recovery state allow now. */
+export function output(t: Tcb): void {
+  if (!canSend(t)) return;
+  if (t.inRecovery && t.scoreboard) sackOutput(t);
+  else plainOutput(t);
+  if (t.ackOwed > 0 && t.ackAt === NONE) t.ackAt = t.layer.clock.now() + t.layer.config.delayedAckMs;
+  t.armTimer();
+}
+
+/** Data in flight limited by min(cwnd, peer window): slow start, congestion avoidance, go-back-N after a timeout. */
+function plainOutput(t: Tcb): void {
+  for (;;) {
+    if (t.scoreboard && lt(t.sndNxt, t.sndMax)) {
+      // After a timeout: what the receiver SACKed need not go again.
+      const end = t.scoreboard.sackedEnd(t.sndNxt);
+      if (end !== null) {
+        t.sndNxt = end;
+        continue;
+      }
+    }
+    const offset = diff(t.sndNxt, t.sndUna);
+    const unsent = t.sendBuf.length - offset;
+    const flight = offset;
+    const room = Math.min(t.cwnd, t.sndWnd) - flight;
+    if (unsent > 0) {
+      let len = Math.min(t.mss, unsent, room);
+      if (len <= 0) {
+        if (t.sndWnd <= flight && t.sndUna === t.sndMax) startPersist(t);
+        return;
+      }
+      const closing = t.finSeq !== -1;
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no small window-limited pieces while data is in flight.
+      if (len < t.mss && len < unsent && flight > 0 && len < t.maxSndWnd / 2) return;
+      // Nagle (RFC 896): one small segment outstanding at a time.
+      if (len < t.mss && len === unsent && flight > 0 && !t.options.noDelay && !closing) return;
+      if (closing && len === unsent) len += 1; // the FIN rides on the last segment
+      t.sndNxt = add(t.sndNxt, sendAt(t, t.sndNxt, len));
+      t.persistAt = NONE;
+      continue;
+    }
+    if (t.finSeq !== -1 && t.sndNxt === t.finSeq) {
+      t.sndNxt = add(t.sndNxt, sendAt(t, t.sndNxt, 1));
+    }
+    return;
+  }
+}
+
+/** RFC 6675 §5 (C): while cwnd − pipe ≥ SMSS, send NextSeg(). */
+function sackOutput(t: Tcb): void {
+  const sb = t.scoreboard!;
+  for (let guard = 0; guard < 1024; guard++) {
+    const lost = sb.lostEdge(t.sndUna, t.mss);
+    const pipe = sb.unsacked(max(lost, t.sndUna), t.sndMax) + sb.unsacked(t.sndUna, min(t.highRxt, t.sndMax));
+    if (t.cwnd - pipe < t.mss) return;
+    const from = max(t.highRxt, t.sndUna);
+    // Rule 1: the first un-SACKed octet above HighRxt that is deemed lost.
+    let hole = sb.hole(from, lost);
+    if (hole) {
+      retransmitHole(t, hole);
+      continue;
+    }
+    // Rule 2: new data, if the receiver's window allows.
+    const offset = diff(t.sndNxt, t.sndUna);
+    const unsent = t.sendBuf.length - offset;
+    const room = t.sndWnd - offset;
+    if (unsent > 0 && room > 0) {
+      let len = Math.min(t.mss, unsent, room);
+      if (t.finSeq !== -1 && len === unsent) len += 1;
+      t.sndNxt = add(t.sndNxt, sendAt(t, t.sndNxt, len));
+      continue;
+    }
+    if (unsent <= 0 && t.finSeq !== -1 && t.sndNxt === t.finSeq) {
+      t.sndNxt = add(t.sndNxt, sendAt(t, t.sndNxt, 1));
+      continue;
+    }
+    // Rule 3: an un-SACKed octet below the highest SACKed one, lost or not.
+    hole = sb.hole(from, sb.highSacked(t.sndUna));
+    if (hole) {
+      retransmitHole(t, hole);
+      continue;
+    }
+    return;
+  }
+}
+
+function retransmitHole(t: Tcb, hole: [number, number]): void {
+  const len = Math.min(t.mss, diff(hole[1], hole[0]));
+  t.highRxt = add(hole[0], sendAt(t, hole[0], len));
+}
+
+/** Processes the acknowledgment field of an acceptable segment (RFC 9293 §3.10.7.4 step 5). */
+export function onAck(t: Tcb, seg: TcpSegment, segLen: number): void {
+  const ack = seg.ack;
+  const now = t.layer.clock.now();
+  const window = seg.flags & SYN ? seg.window : seg.window << t.sndShift;
+  if (t.scoreboard && seg.options.sack) t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax);
+  const acked = diff(ack, t.sndUna);
+  if (acked > 0) {
+    newAck(t, seg, acked, now);
+  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax) {
+    duplicateAck(t);
+  }
+  if (lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && le(t.sndWl2, ack))) {
+    t.sndWnd = window;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = ack;
+    if (window > t.maxSndWnd) t.maxSndWnd = window;
+  }
+  if (t.persistAt !== NONE) {
+    t.retries = 0; // the peer answers our probes: it is alive, only its window is closed
+    if (t.sndWnd > 0) {
+      t.persistAt = NONE;
+      t.persistBackoff = 0;
+    }
+  }
+}
+
+function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number): void {
+  const ack = seg.ack;
+  const ts = seg.options.timestamp;
+  // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
+  if (t.tsOk && ts && ts.echo !== 0) {
+    const r = (tsNow(t) - ts.echo) | 0;
+    if (r >= 0 && r < 3_600_000) t.rtt.sample(r);
+  } else if (t.rttSeq !== -1 && gt(ack, t.rttSeq)) {
+    t.rtt.sample(now - t.rttStart);
+    t.rttSeq = -1;
+  }
+  let data = acked;
+  if (t.sndUna === t.iss) data--; // our SYN
+  const finAcked = t.finSeq !== -1 && gt(ack, t.finSeq);
+  if (finAcked && !gt(t.sndUna, t.finSeq)) data--;
+  t.sendBuf.drop(Math.max(0, data));
+  t.sndUna = ack;
+  if (lt(t.sndNxt, ack)) t.sndNxt = ack;
+  if (lt(t.highRxt, ack)) t.highRxt = ack;
+  t.scoreboard?.advance(ack);
+  t.retries = 0;
+
+  if (t.inRecovery) {
+    if (!lt(ack, t.recover)) {
+      // Full acknowledgment: recovery is over (RFC 6582 §3.2 step 3, first option).
+      t.inRecovery = false;
+      t.cwnd = Math.min(t.ssthresh, Math.max(diff(t.sndMax, t.sndUna), t.mss) + t.mss);
+      t.dupAcks = 0;
+    } else if (!t.scoreboard) {
+      // NewReno partial acknowledgment: the next hole is lost too; resend it, deflate by what was acked.
+      sendAt(t, t.sndUna, Math.min(t.mss, diff(t.sndMax, t.sndUna)));
+      t.cwnd = Math.max(t.cwnd - data + t.mss, t.mss);
+      t.rtoAt = now + t.rtt.rto;
+    }
+  } else {
+    t.dupAcks = 0;
+    if (t.cwnd < t.ssthresh) {
+      // Slow start, counting bytes acknowledged up to 2·SMSS per ACK (RFC 3465 L=2).
+      t.cwnd += Math.min(data, 2 * t.mss);
+    } else {
+      t.ackedInCa += data;
+      if (t.ackedInCa >= t.cwnd) {
+        t.ackedInCa -= t.cwnd;
+        t.cwnd += t.mss;
+      }
+    }
+    t.cwnd = Math.min(t.cwnd, 0x3fffffff);
+  }
+  // RFC 6298 §5.2–5.3: stop the timer when everything is acknowledged, else restart it.
+  t.rtoAt = t.sndUna === t.sndMax ? NONE : now + t.rtt.rto;
+
+  if (finAcked) {
+    if (t.state === State.FinWait1) {
+      t.state = State.FinWait2;
+      if (t.orphan) t.waitAt = now + t.layer.config.finTimeoutMs;
+    } else if (t.state === State.Closing) {
+      t.enterTimeWait();
+      return;
+    } else if (t.state === State.LastAck) {
+      t.layer.remove(t);
+      return;
+    }
+  }
+  t.onSendSpace();
+}
+
+function duplicateAck(t: Tcb): void {
+  t.dupAcks++;
+  if (t.inRecovery) {
+    if (!t.scoreboard) t.cwnd += t.mss; // NewReno inflation: another segment left the network
+    return;
+  }
+  const lost = t.scoreboard ? gt(t.scoreboard.lostEdge(t.sndUna, t.mss), t.sndUna) : false;
+  // RFC 6582 §3.2 step 2: only one recovery per window of data.
+  if ((t.dupAcks >= 3 || lost) && (t.recover === 0 || !lt(t.sndUna, t.recover) || t.scoreboard)) enterRecovery(t);
+}
+
+function enterRecovery(t: Tcb): void {
+  t.layer.counters.add('tcp.fast-retransmit');
+  const flight = diff(t.sndMax, t.sndUna);
+  t.inRecovery = true;
+  t.recover = t.sndMax;
+  t.ssthresh = Math.max(Math.floor(flight / 2), 2 * t.mss);
+  t.ackedInCa = 0;
+  t.rttSeq = -1;
+  const first = Math.min(t.mss, flight);
+  if (t.scoreboard) {
+    t.cwnd = t.ssthresh;
+    // RFC 6675 §5 step 4.2: the first presumed-lost segment goes now, whatever pipe says.
+    const hole = t.scoreboard.hole(t.sndUna, t.sndMax) ?? [t.sndUna, add(t.sndUna, first)];
+    t.highRxt = t.sndUna;
+    retransmitHole(t, hole);
+  } else {
+    sendAt(t, t.sndUna, first);
+    t.cwnd = t.ssthresh + 3 * t.mss;
+  }
+  t.rtoAt = t.layer.clock.now() + t.rtt.rto;
+}
+
+export function onRetransmitTimeout(t: Tcb): void {
+  const c = t.layer.config;
+  const now = t.layer.clock.now();
+  if (t.state === State.SynSent || t.state === State.SynReceived) {
+    const limit = t.state === State.SynSent ? c.synRetries : c.synAckRetries;
+    if (++t.retries > limit) {
+      if (t.listener) return t.layer.remove(t);
+      return t.fail(t.softError ?? stackError('ETIMEDOUT'));
+    }
+    t.rtt.backoff();
+    t.layer.counters.add('tcp.syn-retransmit');
+    sendSyn(t);
+    return;
+  }
+  if (!canSend(t) || t.sndUna === t.sndMax) return;
+  if (++t.retries > c.retries) {
+    return t.fail(t.softError ?? stackError('ETIMEDOUT'));
+  }
+  t.layer.counters.add('tcp.rto');
+  // RFC 5681 eq. (4) on the first timeout of a segment; RFC 6298 §5.5–5.6 backoff.
+  if (t.retries === 1) t.ssthresh = Math.max(Math.floor(diff(t.sndMax, t.sndUna) / 2), 2 * t.mss);
+  t.cwnd = t.mss;
+  t.ackedInCa = 0;
+  t.inRecovery = false;
+  t.recover = t.sndMax;
+  t.dupAcks = 0;
+  t.highRxt = t.sndUna;
+  t.rttSeq = -1;
+  t.rtt.backoff();
+  t.sndNxt = t.sndUna;
+  t.rtoAt = now + t.rtt.rto;
+  output(t);
+  // The peer's window may be closed: the first segment still goes (it is the probe).
+  if (t.sndNxt === t.sndUna) t.sndNxt = add(t.sndUna, sendAt(t, t.sndUna, Math.min(t.mss, diff(t.sndMax, t.sndUna))));
+}
+
+function startPersist(t: Tcb): void {
+  if (t.persistAt !== NONE) return;
+  const backoff = Math.min(t.rtt.rto * 2 ** t.persistBackoff, t.layer.config.maxRtoMs);
+  t.persistAt = t.layer.clock.now() + Math.max(backoff, t.layer.config.minRtoMs);
+}
+
+/** The peer's window stayed closed: probe it (RFC 9293 §3.8.6.1) with an out-of-window ACK, as Linux does. */
+export function onPersist(t: Tcb): void {
+  if (!canSend(t)) return;
+  if (t.sndWnd > 0) return output(t);
+  if (++t.retries > t.layer.config.retries) return t.fail(stackError('ETIMEDOUT'));
+  t.layer.counters.add('tcp.window-probe');
+  transmit(t, ACK, add(t.sndUna, -1) >>> 0, EMPTY);
+  t.persistBackoff++;
+  startPersist(t);
+}
+
+export function onKeepAlive(t: Tcb, now: number): void {
+  const ms = t.options.keepAliveMs;
+  if (ms <= 0 || t.state < State.Established || t.state === State.TimeWait) return;
+  const c = t.layer.config;
+  if (t.keepAliveSent === 0 && now - t.lastHeard < ms) {
+    t.idleAt = t.lastHeard + ms;
+    return;
+  }
+  if (t.keepAliveSent >= c.keepAliveProbes) return t.fail(stackError('ETIMEDOUT', 'keep-alive probes unanswered'));
+  t.layer.counters.add('tcp.keepalive');
+  transmit(t, ACK, add(t.sndUna, -1) >>> 0, EMPTY);
+  t.keepAliveSent++;
+  t.idleAt = now + c.keepAliveIntervalMs;
+}
+
+/** ICMP "fragmentation needed" (RFC 1191): smaller segments from now on. */
+export function lowerMss(t: Tcb, mtu: number): void {
+  const mss = Math.max(28, mtu - 40 - (t.tsOk ? 12 : 0));
+  if (mss >= t.mss) return;
+  t.layer.counters.add('tcp.pmtu-lowered');
+  t.mss = mss;
+  if (t.sndUna !== t.sndMax) {
+    t.sndNxt = t.sndUna;
+    output(t);
+  }
+}

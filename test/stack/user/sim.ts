@@ -1,0 +1,39 @@
+/** Builds small simulated networks of user-space stacks for tests. */
+import { Network } from '../../../src/link/network.js';
+import type { Link } from '../../../src/link/link.js';
+import type { LinkParams } from '../../../src/link/types.js';
+import { SocketLibrary } from '../../../src/socket/library.js';
+import type { TcpConfig } from '../../../src/stack/user/tcp/config.js';
+import { UserStack } from '../../../src/stack/user/stack.js';
+
+export interface Host {
+  stack: UserStack;
+  lib: SocketLibrary;
+  address: string;
+}
+
+export interface Sim {
+  net: Network;
+  link: Link;
+  hosts: Host[];
+  /** Drives the virtual clock until `work` settles. */
+  run<T>(work: () => Promise<T>, limitMs?: number): Promise<T>;
+}
+
+/** `count` hosts 10.0.0.1, 10.0.0.2, … on one link. */
+export function sim(count: number, params: Partial<LinkParams> = {}, options: { seed?: number; tcp?: Partial<TcpConfig> } = {}): Sim {
+  const net = new Network({ seed: options.seed ?? 1 });
+  const link = net.link(params);
+  const hosts: Host[] = [];
+  for (let i = 1; i <= count; i++) {
+    const address = `10.0.0.${i}`;
+    const stack = new UserStack({
+      clock: net.clock,
+      interfaces: [{ device: link.attach(address), address, prefixLength: 24 }],
+      random: net.random,
+      tcp: options.tcp ?? {},
+    });
+    hosts.push({ stack, lib: new SocketLibrary(stack, { label: `host${i}` }), address });
+  }
+  return { net, link, hosts, run: (work, limitMs) => net.clock.run(work, limitMs ? { limitMs } : {}) };
+}
