@@ -35,6 +35,12 @@ export interface TcpConfig {
   sack: boolean;
   timestamps: boolean;
   windowScaling: boolean;
+  /**
+   * 'newreno': RFC 5681 slow start and congestion avoidance with NewReno or SACK recovery.
+   * 'none': no congestion window at all, only the peer's window; for experiments and for
+   * comparing with stacks that ship without one (smoltcp's default). Never on a shared network.
+   */
+  congestionControl: 'newreno' | 'none';
 }
 
 export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
@@ -55,4 +61,5 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   sack: true,
   timestamps: true,
   windowScaling: true,
+  congestionControl: 'newreno',
 });

@@ -115,7 +115,7 @@ export class TcpLayer {
     const t = new Tcb(this, local, remote, localIp, remoteIp, options);
     const now = this.clock.now();
     t.iss = makeIsn(this.secret, now, localIp, local.port, remoteIp, remote.port);
-    t.sndUna = t.sndNxt = t.sndMax = t.iss;
+    t.sndUna = t.sndNxt = t.sndMax = t.sndSml = t.iss;
     t.tsOffset = this.random.uint32();
     t.lastHeard = now;
     this.connections.set(t.key, t);

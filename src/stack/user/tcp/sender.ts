@@ -33,7 +33,9 @@ function transmit(t: Tcb, flags: number, seq: number, payload: Uint8Array, synOp
   } else {
     let right = add(t.rcvNxt, t.receiveWindow());
     // Receiver silly-window avoidance: move the right edge only by a useful amount, and never back.
-    if (diff(right, t.rcvAdv) < Math.min(t.options.recvBufferSize / 2, t.mss)) right = t.rcvAdv;
+    // A window opened all the way (nothing unread) is never silly, so it goes out whole.
+    if (diff(right, t.rcvAdv) < Math.min(t.options.recvBufferSize / 2, t.mss) && t.recvBuf.readable > 0) right = t.rcvAdv;
+    if (lt(right, t.rcvAdv)) right = t.rcvAdv;
     window = Math.min(0xffff, Math.max(0, diff(right, t.rcvNxt)) >>> t.rcvShift);
     const edge = add(t.rcvNxt, window << t.rcvShift);
     if (gt(edge, t.rcvAdv)) t.rcvAdv = edge;
@@ -115,6 +117,7 @@ function sendAt(t: Tcb, seq: number, len: number): number {
   }
   transmit(t, flags, seq, payload);
   const end = add(seq, sent);
+  if (dataLen < t.mss && dataLen > 0) t.sndSml = end;
   if (gt(end, t.sndMax)) t.sndMax = end;
   if (t.rtoAt === NONE) t.rtoAt = now + t.rtt.rto;
   return sent;
@@ -129,6 +132,8 @@ function canSend(t: Tcb): boolean {
 /** Sends whatever the windows, Nagle and the recovery state allow now. */
 export function output(t: Tcb): void {
   if (!canSend(t)) return;
+  // Without congestion control (smoltcp's default, for comparison) only the peer's window limits.
+  if (t.layer.config.congestionControl === 'none') t.cwnd = 0x3fffffff;
   if (t.inRecovery && t.scoreboard) sackOutput(t);
   else plainOutput(t);
   if (t.ackOwed > 0 && t.ackAt === NONE) t.ackAt = t.layer.clock.now() + t.layer.config.delayedAckMs;
@@ -149,7 +154,10 @@ function plainOutput(t: Tcb): void {
     const offset = diff(t.sndNxt, t.sndUna);
     const unsent = t.sendBuf.length - offset;
     const flight = offset;
-    const room = Math.min(t.cwnd, t.sndWnd) - flight;
+    // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out,
+    // so a small window still produces the three duplicates fast retransmit needs.
+    const limited = t.dupAcks > 0 && t.dupAcks < 3 ? t.dupAcks * t.mss : 0;
+    const room = Math.min(t.cwnd + limited, t.sndWnd) - flight;
     if (unsent > 0) {
       let len = Math.min(t.mss, unsent, room);
       if (len <= 0) {
@@ -157,10 +165,13 @@ function plainOutput(t: Tcb): void {
         return;
       }
       const closing = t.finSeq !== -1;
-      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no small window-limited pieces while data is in flight.
-      if (len < t.mss && len < unsent && flight > 0 && len < t.maxSndWnd / 2) return;
-      // Nagle (RFC 896): one small segment outstanding at a time.
-      if (len < t.mss && len === unsent && flight > 0 && !t.options.noDelay && !closing) return;
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1), as Linux applies it: a window-limited piece
+      // goes if it is at least half a segment (or half the peer's largest window), so a 32 KiB
+      // window is filled to the byte instead of leaving 900 bytes unused every round trip.
+      if (len < t.mss && len < unsent && flight > 0 && len < Math.min(t.mss, t.maxSndWnd) / 2) return;
+      // Nagle (RFC 896) with Minshall's refinement, as Linux does: hold a small segment
+      // only while an earlier small segment is unacknowledged.
+      if (len < t.mss && len === unsent && lt(t.sndUna, t.sndSml) && !t.options.noDelay && !closing) return;
       if (closing && len === unsent) len += 1; // the FIN rides on the last segment
       t.sndNxt = add(t.sndNxt, sendAt(t, t.sndNxt, len));
       t.persistAt = NONE;

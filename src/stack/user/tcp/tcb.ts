@@ -53,6 +53,8 @@ export class Tcb implements StreamConnection {
   sndWl1 = 0;
   sndWl2 = 0;
   maxSndWnd = 0;
+  /** The end of the last sub-MSS segment sent (Nagle with Minshall's refinement). */
+  sndSml = 0;
   /** Shift applied to the peer's window field, and to ours. */
   sndShift = 0;
   rcvShift = 0;
@@ -393,6 +395,7 @@ export class Tcb implements StreamConnection {
       // Out of order, a duplicate, or filling a hole: ACK at once (RFC 5681 §4.2) so the sender learns fast.
       if (this.rcvNxt === before) this.layer.counters.add(this.recvBuf.hasPending ? 'tcp.out-of-order' : 'tcp.duplicate');
       sender.sendAck(this);
+      if (this.rcvNxt !== before) this.wake();
     } else {
       this.ackOwed += data.length;
       if (this.ackOwed >= 2 * this.mss) sender.sendAck(this);
