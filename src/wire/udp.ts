@@ -20,20 +20,22 @@ export function parseUdp(segment: Uint8Array, src: Uint8Array, dst: Uint8Array):
   return { srcPort: (segment[0]! << 8) | segment[1]!, dstPort: (segment[2]! << 8) | segment[3]!, payload: segment.subarray(8, length) };
 }
 
-export function emitUdp(datagram: UdpDatagram, src: Uint8Array, dst: Uint8Array): Uint8Array {
+/** The datagram, after `headroom` free bytes a lower layer can write its header into (none by default). */
+export function emitUdp(datagram: UdpDatagram, src: Uint8Array, dst: Uint8Array, headroom = 0): Uint8Array {
   const length = 8 + datagram.payload.length;
   if (length > 0xffff) throw new RangeError(`a UDP datagram holds at most 65527 bytes of payload, not ${datagram.payload.length}`);
-  const out = new Uint8Array(length);
-  out[0] = datagram.srcPort >> 8;
-  out[1] = datagram.srcPort & 0xff;
-  out[2] = datagram.dstPort >> 8;
-  out[3] = datagram.dstPort & 0xff;
-  out[4] = length >> 8;
-  out[5] = length & 0xff;
-  out.set(datagram.payload, 8);
+  const out = new Uint8Array(headroom + length);
+  const at = headroom;
+  out[at] = datagram.srcPort >> 8;
+  out[at + 1] = datagram.srcPort & 0xff;
+  out[at + 2] = datagram.dstPort >> 8;
+  out[at + 3] = datagram.dstPort & 0xff;
+  out[at + 4] = length >> 8;
+  out[at + 5] = length & 0xff;
+  out.set(datagram.payload, at + 8);
   // A computed zero is sent as all ones, since zero means "no checksum".
-  const sum = finish(sum16(out, pseudoHeaderSum(src, dst, PROTOCOL.UDP, length))) || 0xffff;
-  out[6] = sum >> 8;
-  out[7] = sum & 0xff;
+  const sum = finish(sum16(out, pseudoHeaderSum(src, dst, PROTOCOL.UDP, length), at, at + length)) || 0xffff;
+  out[at + 6] = sum >> 8;
+  out[at + 7] = sum & 0xff;
   return out;
 }
