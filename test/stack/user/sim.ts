@@ -1,6 +1,6 @@
 /** Builds small simulated networks of user-space stacks for tests. */
 import { Network } from '../../../src/link/network.js';
-import type { Link } from '../../../src/link/link.js';
+import type { Link, LinkDevice } from '../../../src/link/link.js';
 import type { LinkParams } from '../../../src/link/types.js';
 import { SocketLibrary } from '../../../src/socket/library.js';
 import type { TcpConfig } from '../../../src/stack/user/tcp/config.js';
@@ -10,6 +10,8 @@ export interface Host {
   stack: UserStack;
   lib: SocketLibrary;
   address: string;
+  /** The host's interface on the link: `device.up = false` makes the host vanish. */
+  device: LinkDevice;
 }
 
 export interface Sim {
@@ -27,13 +29,14 @@ export function sim(count: number, params: Partial<LinkParams> = {}, options: { 
   const hosts: Host[] = [];
   for (let i = 1; i <= count; i++) {
     const address = `10.0.0.${i}`;
+    const device = link.attach(address);
     const stack = new UserStack({
       clock: net.clock,
-      interfaces: [{ device: link.attach(address), address, prefixLength: 24 }],
+      interfaces: [{ device, address, prefixLength: 24 }],
       random: net.random,
       tcp: options.tcp ?? {},
     });
-    hosts.push({ stack, lib: new SocketLibrary(stack, { label: `host${i}` }), address });
+    hosts.push({ stack, lib: new SocketLibrary(stack, { label: `host${i}` }), address, device });
   }
   return { net, link, hosts, run: (work, limitMs) => net.clock.run(work, limitMs ? { limitMs } : {}) };
 }
