@@ -3,6 +3,14 @@ export { SocketLibrary, type SocketType, type ShutdownHow, type CallOptions, typ
 export { SocketError, type ErrorCode } from './socket/errors.js';
 export { DEFAULT_OPTIONS, type SocketOptions } from './socket/options.js';
 export { KernelStack } from './stack/kernel/stack.js';
+export { UserStack, type UserStackOptions } from './stack/user/stack.js';
+export { DEFAULT_TCP, type TcpConfig } from './stack/user/tcp/config.js';
+export { Network } from './link/network.js';
+export { Link, type PacketSink } from './link/link.js';
+export { VirtualClock } from './link/clock.js';
+export { Random } from './link/random.js';
+export { PcapWriter, parsePcap } from './link/pcap.js';
+export { DEFAULT_LINK, type Clock, type Device, type LinkParams } from './link/types.js';
 export type * from './stack/types.js';
 export { TraceLog, TraceTee, type TraceEvent, type CallEvent, type TraceSink } from './trace/events.js';
 export { renderTimeline } from './trace/text.js';

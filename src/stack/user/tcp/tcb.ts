@@ -321,6 +321,8 @@ export class Tcb implements StreamConnection {
     if (!(seg.flags & SYN)) return;
     this.irs = seg.seq;
     this.rcvNxt = add(seg.seq, 1);
+    // Our SYN's window was measured from nothing; from now on the edge is measured from RCV.NXT.
+    this.rcvAdv = this.rcvNxt;
     this.negotiate(seg.options);
     if (ackOk) {
       this.sndWnd = seg.window;
