@@ -5,15 +5,23 @@ import { renderHtml } from '../trace/html.js';
 import { renderJson } from '../trace/json.js';
 import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
-import { formatSummary, runDemo } from './demo.js';
+import { formatSummary, runDemo, type DemoResult } from './demo.js';
+import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
 import { parseArgs } from 'node:util';
 import { parseCommand } from './args.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
+       protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
   --objects N     fetch N objects (a page and N-1 pictures); default 1
   --http 1.0|1.1  1.0: a connect…close cycle per object (default, as in the seed);
                   1.1: one connection kept for all of them
   --url URL       the same flow against any http:// server (the system's resolver config applies)
+  --stack S       kernel: the OS's TCP/IP on loopback (default);
+                  user: protostack's own TCP/IP, the client, DNS server and web server being
+                  three hosts on a simulated link (${USER_DEMO_ADDRESSES.client}, ${USER_DEMO_ADDRESSES.dns}, ${USER_DEMO_ADDRESSES.web}) on virtual time
+  --loss P        (--stack user) the probability the link loses a packet, 0 to ${MAX_LOSS}; default 0
+  --pcap FILE     (--stack user) write every packet on the link to FILE (tshark -r FILE, Wireshark)
+  --seed N        (--stack user) the run's seed, 0 to 4294967295; a seed replays the run to the byte; default 1
   --mermaid       print the trace as a Mermaid sequenceDiagram, like the seed's
   --json          print the trace as JSON
   --har FILE      write the HTTP exchanges as HAR 1.2 (dns/connect/send/wait/receive timings)
@@ -35,6 +43,10 @@ export async function demoCommand(args: string[]): Promise<number> {
         json: { type: 'boolean' },
         har: { type: 'string' },
         html: { type: 'string' },
+        stack: { type: 'string' },
+        loss: { type: 'string' },
+        pcap: { type: 'string' },
+        seed: { type: 'string' },
       },
     }),
   );
@@ -50,29 +62,56 @@ export async function demoCommand(args: string[]): Promise<number> {
     process.stderr.write(`protostack demo: --http is 1.0 or 1.1\n`);
     return 2;
   }
-  const result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
+  const stack = values.stack ?? 'kernel';
+  if (stack !== 'kernel' && stack !== 'user') return usage('--stack is kernel or user');
+  const user = stack === 'user';
+  for (const option of ['loss', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
+  if (user && values.url) return usage('--url needs --stack kernel: the simulated network reaches no other server');
+  const loss = values.loss === undefined ? 0 : Number(values.loss);
+  if (values.loss !== undefined && (values.loss.trim() === '' || !(loss >= 0 && loss <= MAX_LOSS))) return usage(`--loss wants a probability from 0 to ${MAX_LOSS}`);
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (values.seed !== undefined && (!/^\d+$/.test(values.seed) || seed > 0xffff_ffff)) return usage('--seed wants a whole number from 0 to 4294967295');
+  if (values.pcap === '') return usage('--pcap wants a file name');
+
+  let result: DemoResult | UserDemoResult;
+  if (user) result = await runUserDemo({ objects, http, seed, loss, ...(values.pcap ? { pcap: values.pcap } : {}) });
+  else result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
+  const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;
-  const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}`;
-  if (values.har) await writeFile(values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2));
+  const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}${simulated ? `, user-space stack, loss ${simulated.link.loss}, seed ${simulated.seed}` : ''}`;
+  if (values.har) await writeFile(values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' }, ...(simulated ? { wallClockAt0: simulated.wallClockAt0 } : {}) }), null, 2));
   if (values.html) await writeFile(values.html, renderHtml(events, { title }));
   if (values.mermaid) {
     process.stdout.write(renderMermaid(events, { title }));
     return 0;
   }
   if (values.json) {
-    process.stdout.write(renderJson(events, { command: 'demo', objects, http }));
+    const meta = simulated
+      ? { command: 'demo', objects, http, stack: 'user', seed: simulated.seed, loss: simulated.link.loss, hosts: Object.fromEntries(simulated.hosts.map((h) => [h.who, { address: h.address, counters: h.stack.counters.snapshot() }])), link: simulated.linkStats }
+      : { command: 'demo', objects, http };
+    process.stdout.write(renderJson(events, meta));
     return 0;
   }
+  const where = simulated
+    ? ` on a simulated link (${USER_DEMO_ADDRESSES.client} → DNS ${USER_DEMO_ADDRESSES.dns}, web ${USER_DEMO_ADDRESSES.web}), through the socket library over protostack's user-space stack.`
+    : `${values.url ? ` against ${values.url}` : ' on loopback'}, through the socket library over the kernel stack.`;
   process.stdout.write(
     [
-      `protostack demo: the seed's flow${values.url ? ` against ${values.url}` : ' on loopback'}, through the socket library over the kernel stack.`,
+      `protostack demo: the seed's flow${where}`,
       '',
       formatSummary(result.summary),
+      ...(simulated ? [formatUserSummary(simulated)] : []),
+      ...(simulated && values.pcap ? [`  ${simulated.linkStats.sent} packets captured in ${values.pcap} (tshark -r ${values.pcap}, or open it in Wireshark)`] : []),
       '',
-      'Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library:',
+      `Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library${simulated ? ' (virtual time)' : ''}:`,
       '',
       renderTimeline(result.trace.events),
     ].join('\n'),
   );
   return 0;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`protostack demo: ${message}\n\n${DEMO_USAGE}`);
+  return 2;
 }

@@ -24,7 +24,30 @@ export interface DemoOptions {
   http?: '1.0' | '1.1';
   /** Run the same flow against any HTTP server instead of the embedded ones (the system's resolver config applies). */
   url?: string;
+  /** One stack for all three sides (the kernel's by default), every side on 127.0.0.1. */
   stack?: ProtocolStack;
+  /** Each side on its own stack and address instead (a simulated network); the zone's A records point at the web host. */
+  hosts?: DemoHosts;
+  /** Random integers for the resolver's query IDs and source ports; seeded, a simulated run replays exactly. Default node:crypto's. */
+  randomInt?: (min: number, max: number) => number;
+  /** Wall-clock ms at time 0 of the stacks' clock: the web server's Date header is told from it, so a run on virtual time replays byte for byte. Default: the server's own (the wall). */
+  wallClockAt0?: number;
+  /** The resolver's wait per try and rounds over the server (glibc's defaults, 5000 ms and 2, if unset). */
+  resolverTimeout?: number;
+  resolverAttempts?: number;
+}
+
+/** One side of the demo: its stack, its address, and for the servers the port (0: any free one). */
+export interface DemoHost {
+  stack: ProtocolStack;
+  address: string;
+  port?: number;
+}
+
+export interface DemoHosts {
+  client: DemoHost;
+  dns: DemoHost;
+  web: DemoHost;
 }
 
 export interface DemoSummary {
@@ -47,13 +70,16 @@ export interface DemoResult {
 }
 
 const NAME = 'www.example.test';
-const ZONE = `$ORIGIN example.test.
+/** The demo's zone: ns is the DNS host, www the web host. */
+function zone(ns: string, www: string): string {
+  return `$ORIGIN example.test.
 $TTL 300
 @    IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 300
 @    IN NS  ns.example.test.
-ns   IN A   127.0.0.1
-www  IN A   127.0.0.1
+ns   IN A   ${ns}
+www  IN A   ${www}
 `;
+}
 
 /** The web server's objects: a page and the pictures it would pull in. */
 function object(path: string): { type: string; body: string } {
@@ -64,10 +90,15 @@ function object(path: string): { type: string; body: string } {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const objects = Math.max(1, Math.floor(options.objects ?? 1));
   const http = options.http ?? '1.0';
-  const stack = options.stack ?? new KernelStack();
+  const hosts = options.hosts ?? loopbackHosts(options.stack ?? new KernelStack());
   const trace = new TraceLog();
-  const client = new SocketLibrary(stack, { label: 'client', trace });
+  const client = new SocketLibrary(hosts.client.stack, { label: 'client', trace });
   const closers: (() => Promise<void>)[] = [];
+  const tuning = {
+    ...(options.randomInt ? { randomInt: options.randomInt } : {}),
+    ...(options.resolverTimeout !== undefined ? { timeout: options.resolverTimeout } : {}),
+    ...(options.resolverAttempts !== undefined ? { attempts: options.resolverAttempts } : {}),
+  };
   try {
     let host: string;
     let port: number;
@@ -79,25 +110,27 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       host = u.hostname;
       port = Number(u.port) || 80;
       paths = Array.from({ length: objects }, () => `${u.pathname}${u.search}`);
-      resolver = new Resolver({ lib: client, cache: false });
+      resolver = new Resolver({ lib: client, cache: false, ...tuning });
     } else {
-      const dnsLib = new SocketLibrary(stack, { label: 'dns-server', trace });
-      const dns = await serveDns(dnsLib, [parseZone(ZONE)], { address: '127.0.0.1', port: 0 });
+      const dnsLib = new SocketLibrary(hosts.dns.stack, { label: 'dns-server', trace });
+      const dns = await serveDns(dnsLib, [parseZone(zone(hosts.dns.address, hosts.web.address))], { address: hosts.dns.address, port: hosts.dns.port ?? 0 });
       closers.push(() => dns.close());
-      const webLib = new SocketLibrary(stack, { label: 'web-server', trace });
+      const webLib = new SocketLibrary(hosts.web.stack, { label: 'web-server', trace });
+      const at0 = options.wallClockAt0;
       const web = await serve(
         (req, res) => {
           const o = object(req.url);
           res.setHeader('content-type', o.type);
+          if (at0 !== undefined) res.setHeader('Date', new Date(at0 + Math.floor(webLib.stack.now())).toUTCString());
           return res.end(o.body);
         },
-        { lib: webLib, host: '127.0.0.1', port: 0 },
+        { lib: webLib, host: hosts.web.address, port: hosts.web.port ?? 0 },
       );
       closers.push(() => web.close());
       host = NAME;
       port = web.port;
       paths = ['/', ...Array.from({ length: objects - 1 }, (_, i) => `/picture-${i + 1}.png`)];
-      resolver = new Resolver({ lib: client, servers: [`127.0.0.1:${dns.port}`], hosts: false, resolvConf: false, cache: false });
+      resolver = new Resolver({ lib: client, servers: [`${hosts.dns.address}:${dns.port}`], hosts: false, resolvConf: false, cache: false, ...tuning });
     }
     const summary = await clientFlow(client, trace, resolver, host, port, paths, http);
     return { trace, summary };
@@ -105,6 +138,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const close of closers.reverse()) await close().catch(() => {});
     await client.closeAll();
   }
+}
+
+/** The seed's setting: the client and both servers on one stack, on loopback. */
+function loopbackHosts(stack: ProtocolStack): DemoHosts {
+  return { client: { stack, address: '127.0.0.1' }, dns: { stack, address: '127.0.0.1' }, web: { stack, address: '127.0.0.1' } };
 }
 
 /** The seed's client side: gethostbyname, then socket → connect → write → read… → close. */

@@ -15,6 +15,9 @@ Usage:
                              the seed's whole flow on loopback: gethostbyname over UDP to
                              the project's DNS server, then socket, connect, write, read,
                              close against its web server; prints every call of every side
+  protostack demo --stack user [--loss P] [--pcap FILE] [--seed N]
+                             the same on protostack's own TCP/IP: three hosts on a simulated
+                             link, on virtual time; --pcap writes every packet for tshark
   protostack resolve NAME [TYPE] [@SERVER[:PORT]]
                              ask DNS through the socket library; dig-like output
   protostack dns-serve ZONEFILE [--port N] [--address A]

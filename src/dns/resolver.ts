@@ -41,6 +41,8 @@ export interface ResolverOptions {
   cache?: CacheOptions | false;
   /** CNAME links to follow before giving up. */
   maxCnameHops?: number;
+  /** Random integers in [min, max) for query IDs and source ports; node:crypto's by default. A seeded one makes a simulated run replayable. */
+  randomInt?: (min: number, max: number) => number;
 }
 
 export interface Answer {
@@ -312,7 +314,7 @@ export class Resolver {
   private async ask(server: Endpoint, name: string, type: number, config: ResolverConfig, signal?: AbortSignal): Promise<Exchange> {
     const udpSize = this.options.udpSize ?? DEFAULT_UDP_SIZE;
     const question = { name, type, class: CLASS.IN };
-    const base = { timeout: config.timeout, tcp: config.tcp, ...(signal ? { signal } : {}) };
+    const base = { timeout: config.timeout, tcp: config.tcp, ...(signal ? { signal } : {}), ...(this.options.randomInt ? { randomInt: this.options.randomInt } : {}) };
     this.queriesSent++;
     const ex = await exchange(this.lib, server, question, { ...base, udpSize });
     const r = ex.response;

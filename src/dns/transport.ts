@@ -24,6 +24,8 @@ export interface ExchangeOptions {
   /** Skip UDP and ask over TCP. */
   tcp?: boolean;
   signal?: AbortSignal;
+  /** Random integers in [min, max) for query IDs and source ports; node:crypto's randomInt by default. A seeded one makes a simulated run replayable. */
+  randomInt?: (min: number, max: number) => number;
 }
 
 export interface Exchange {
@@ -47,8 +49,8 @@ export async function exchange(lib: SocketLibrary, server: Endpoint, question: Q
   return exchangeTcp(lib, server, question, { ...options, timeout: Math.max(1, deadline - lib.stack.now()) });
 }
 
-function query(question: Question, udpSize: number): { id: number; bytes: Uint8Array } {
-  const id = randomInt(0, 65_536);
+function query(question: Question, udpSize: number, random: (min: number, max: number) => number = randomInt): { id: number; bytes: Uint8Array } {
+  const id = random(0, 65_536);
   const edns = udpSize > 0 ? { udpSize, version: 0, dnssecOk: false, options: [] } : null;
   return { id, bytes: encodeMessage(emptyMessage({ id, rd: true, questions: [question], edns })) };
 }
@@ -63,10 +65,10 @@ function answers(m: DnsMessage, id: number, question: Question): boolean {
 }
 
 async function exchangeUdp(lib: SocketLibrary, server: Endpoint, question: Question, options: ExchangeOptions): Promise<{ response: DnsMessage | null; size: number }> {
-  const { id, bytes } = query(question, options.udpSize);
+  const { id, bytes } = query(question, options.udpSize, options.randomInt);
   const fd = await lib.socket('udp');
   try {
-    await bindRandomPort(lib, fd, ipFamily(server.address) === 6 ? '::' : '0.0.0.0');
+    await bindRandomPort(lib, fd, ipFamily(server.address) === 6 ? '::' : '0.0.0.0', options.randomInt);
     const deadline = lib.stack.now() + options.timeout;
     await lib.sendto(fd, bytes, server.address, server.port, { signal: options.signal });
     // One byte more than we advertised, so a reply larger than promised shows up as truncated.
@@ -98,7 +100,7 @@ async function exchangeUdp(lib: SocketLibrary, server: Endpoint, question: Quest
 }
 
 async function exchangeTcp(lib: SocketLibrary, server: Endpoint, question: Question, options: ExchangeOptions): Promise<Exchange> {
-  const { id, bytes } = query(question, options.udpSize);
+  const { id, bytes } = query(question, options.udpSize, options.randomInt);
   const deadline = lib.stack.now() + options.timeout;
   const left = () => {
     const ms = deadline - lib.stack.now();
@@ -134,10 +136,10 @@ async function readFull(lib: SocketLibrary, fd: number, length: number, left: ()
 }
 
 /** A random local port for each query; a port in use just means another draw. */
-async function bindRandomPort(lib: SocketLibrary, fd: number, any: string): Promise<void> {
+async function bindRandomPort(lib: SocketLibrary, fd: number, any: string, random: (min: number, max: number) => number = randomInt): Promise<void> {
   for (let i = 0; i < BIND_TRIES; i++) {
     try {
-      await lib.bind(fd, any, randomInt(PORT_RANGE[0], PORT_RANGE[1]));
+      await lib.bind(fd, any, random(PORT_RANGE[0], PORT_RANGE[1]));
       return;
     } catch (e) {
       if ((e as { code?: string }).code !== 'EADDRINUSE' && (e as { code?: string }).code !== 'EACCES') throw e;
