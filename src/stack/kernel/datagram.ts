@@ -4,64 +4,40 @@
  * counted, as a kernel drops on a full socket buffer.
  */
 import type dgram from 'node:dgram';
-import { SocketError, stackError, toSocketError } from '../../socket/errors.js';
+import { stackError, toSocketError } from '../../socket/errors.js';
+import { DatagramQueue } from '../datagram-queue.js';
 import type { Datagram, DatagramEndpoint, Endpoint } from '../types.js';
-
-interface Queued {
-  data: Buffer;
-  address: string;
-  port: number;
-}
 
 export class KernelDatagram implements DatagramEndpoint {
   notify: (() => void) | null = null;
-  drops = 0;
   local: Endpoint;
   private peer: Endpoint | null = null;
-  private queue: Queued[] = [];
-  private head = 0;
-  private queued = 0;
-  private error: SocketError | null = null;
+  private readonly queue: DatagramQueue;
   private closed = false;
 
   constructor(
     private readonly socket: dgram.Socket,
-    private readonly recvBufferSize: number,
+    recvBufferSize: number,
   ) {
+    this.queue = new DatagramQueue(recvBufferSize);
     const addr = socket.address();
     this.local = { address: addr.address, port: addr.port };
     socket.on('message', (data, rinfo) => {
-      if (this.queued + data.length > this.recvBufferSize) {
-        this.drops++;
-        return;
-      }
-      this.queue.push({ data, address: rinfo.address, port: rinfo.port });
-      this.queued += data.length;
-      this.notify?.();
+      if (this.queue.push(data, rinfo.address, rinfo.port)) this.notify?.();
     });
     socket.on('error', (err) => {
       // Asynchronous errors (ICMP) are reported by the next call, as POSIX does.
-      this.error = toSocketError(err, {});
+      this.queue.error = toSocketError(err, {});
       this.notify?.();
     });
   }
 
+  get drops(): number {
+    return this.queue.drops;
+  }
+
   recv(into: Uint8Array): Datagram | null {
-    if (this.error) {
-      const err = this.error;
-      this.error = null;
-      throw err;
-    }
-    if (this.head === this.queue.length) return null;
-    const d = this.queue[this.head++]!;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
-    this.queued -= d.data.length;
-    const bytes = Math.min(into.length, d.data.length);
-    into.set(bytes === d.data.length ? d.data : d.data.subarray(0, bytes));
-    return { bytes, address: d.address, port: d.port, truncated: bytes < d.data.length };
+    return this.queue.take(into);
   }
 
   connect(remote: Endpoint): Promise<void> {
@@ -91,7 +67,7 @@ export class KernelDatagram implements DatagramEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.queue.clear();
     this.socket.close();
   }
 }

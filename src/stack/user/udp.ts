@@ -11,6 +11,7 @@ import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip.js';
 import { UNREACHABLE } from '../../wire/icmp.js';
 import { PROTOCOL } from '../../wire/ipv4.js';
 import { emitUdp, parseUdp } from '../../wire/udp.js';
+import { DatagramQueue } from '../datagram-queue.js';
 import type { Datagram, DatagramEndpoint, DatagramOptions, Endpoint } from '../types.js';
 import type { Counters } from './counters.js';
 import { unreachableError, type IcmpError, type IcmpLayer } from './icmp.js';
@@ -21,12 +22,6 @@ export const EPHEMERAL_FIRST = 32768;
 export const EPHEMERAL_LAST = 60999;
 /** 65535 less the IPv4 and UDP headers. */
 export const MAX_UDP_PAYLOAD = 65507;
-
-interface Queued {
-  data: Uint8Array;
-  address: string;
-  port: number;
-}
 
 /** An IPv4 address and port, checked: what every call that names one needs. */
 function parseEndpoint(address: string, port: number, what: string): { bytes: Uint8Array } | { error: SocketError } {
@@ -152,7 +147,6 @@ export class UdpLayer {
 
 export class UserDatagram implements DatagramEndpoint {
   notify: (() => void) | null = null;
-  drops = 0;
   local: Endpoint;
   peer: Endpoint | null = null;
   /** @internal The bound address as a number (0: any), and the peer's. */
@@ -160,18 +154,17 @@ export class UserDatagram implements DatagramEndpoint {
   peerAddr = 0;
   private source: Uint8Array;
   private peerBytes: Uint8Array | null = null;
-  private queue: Queued[] = [];
-  private head = 0;
-  private queued = 0;
-  private error: SocketError | null = null;
+  private readonly queue: DatagramQueue;
   private closed = false;
 
   constructor(
     private readonly udp: UdpLayer,
     local: Endpoint,
     source: Uint8Array,
-    private readonly recvBufferSize: number,
+    recvBufferSize: number,
   ) {
+    // Bounded in bytes as KernelDatagram is, and in count, so that empty datagrams cannot queue without end.
+    this.queue = new DatagramQueue(recvBufferSize, recvBufferSize);
     this.local = local;
     this.source = source;
     this.addr = addressToNumber(source);
@@ -179,40 +172,24 @@ export class UserDatagram implements DatagramEndpoint {
 
   /** @internal */
   deliver(payload: Uint8Array, address: string, port: number): void {
-    // Bounded in bytes as KernelDatagram is, and in count, so that empty datagrams cannot queue without end.
-    if (this.closed || this.queued + payload.length > this.recvBufferSize || this.queue.length - this.head >= this.recvBufferSize) {
-      this.drops++;
-      this.udp.counters.add('udp.recv-buffer-full');
-      return;
-    }
+    if (this.closed) return;
     // A copy: the queue then holds only its own bytes, not the packets they came in.
-    this.queue.push({ data: payload.slice(), address, port });
-    this.queued += payload.length;
-    this.notify?.();
+    if (this.queue.push(payload.slice(), address, port)) this.notify?.();
+    else this.udp.counters.add('udp.recv-buffer-full');
   }
 
   /** @internal An ICMP error for the next call to report, as POSIX does for asynchronous errors. */
   fail(error: SocketError): void {
-    this.error = error;
+    this.queue.error = error;
     this.notify?.();
   }
 
+  get drops(): number {
+    return this.queue.drops;
+  }
+
   recv(into: Uint8Array): Datagram | null {
-    if (this.error) {
-      const err = this.error;
-      this.error = null;
-      throw err;
-    }
-    if (this.head === this.queue.length) return null;
-    const d = this.queue[this.head++]!;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
-    this.queued -= d.data.length;
-    const bytes = Math.min(into.length, d.data.length);
-    into.set(bytes === d.data.length ? d.data : d.data.subarray(0, bytes));
-    return { bytes, address: d.address, port: d.port, truncated: bytes < d.data.length };
+    return this.queue.take(into);
   }
 
   connect(remote: Endpoint): Promise<void> {
@@ -261,9 +238,7 @@ export class UserDatagram implements DatagramEndpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
-    this.head = 0;
-    this.queued = 0;
+    this.queue.clear();
     this.udp.unbind(this);
   }
 
