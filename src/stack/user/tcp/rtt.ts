@@ -50,5 +50,6 @@ export class RttEstimator {
   /** §5.7: after the handshake's SYN was retransmitted, data starts from a 3 s RTO unless a sample came in. */
   resetBackoff(): void {
     this.backoffs = 0;
+    if (!this.sampled) this.base = Math.min(this.maxMs, Math.max(this.base, 3000));
   }
 }

@@ -262,11 +262,24 @@ export class Tcb implements StreamConnection {
       return;
     }
 
+    // Simultaneous open (RFC 9293 Figure 8, line 6): the peer's SYN-ACK acknowledges our SYN.
+    // Its SYN is old news, so the window test would reject it; Linux lets it through too.
+    if (this.state === State.SynReceived && !this.listener && seg.flags & SYN && seg.flags & ACK && !(seg.flags & RST) && seg.seq === this.irs && seg.ack === this.sndMax) {
+      this.established(seg);
+      sender.onAck(this, seg, 0);
+      sender.sendAck(this);
+      sender.output(this);
+      this.armTimer();
+      return;
+    }
+
     // Step 1: is the segment in the window?
     if (!this.acceptable(seg.seq, len)) {
       if (!(seg.flags & RST)) {
         this.layer.counters.add('tcp.out-of-window');
         if (this.state === State.TimeWait && seg.flags & SYN) return this.layer.reopenFromTimeWait(this, seg);
+        // The peer's FIN again (it lies below RCV.NXT): ACK it and restart the 2·MSL wait.
+        if (this.state === State.TimeWait && seg.flags & FIN) return this.inputTimeWait(seg);
         sender.sendAck(this);
       }
       return;
@@ -321,14 +334,16 @@ export class Tcb implements StreamConnection {
     if (!(seg.flags & SYN)) return;
     this.irs = seg.seq;
     this.rcvNxt = add(seg.seq, 1);
-    // Our SYN's window was measured from nothing; from now on the edge is measured from RCV.NXT.
-    this.rcvAdv = this.rcvNxt;
+    // Our SYN's window was measured from nothing; from now on the edge is measured from RCV.NXT
+    // (the window the SYN offered, so data on the SYN-ACK fits in it).
+    this.rcvAdv = add(this.rcvNxt, Math.min(this.receiveWindow(), 0xffff));
     this.negotiate(seg.options);
     if (ackOk) {
       this.sndWnd = seg.window;
       this.established(seg);
       sender.onAck(this, seg, 0);
-      if (seg.payload.length > 0 || seg.flags & FIN) this.inputText(seg);
+      // The text starts after the SYN's sequence number.
+      if (seg.payload.length > 0 || seg.flags & FIN) this.inputText({ ...seg, seq: this.rcvNxt, flags: seg.flags & ~SYN });
       sender.sendAck(this);
       sender.output(this);
     } else {
@@ -346,6 +361,8 @@ export class Tcb implements StreamConnection {
     this.state = State.Established;
     this.sndWl1 = seg.seq;
     this.sndWl2 = seg.ack;
+    // RFC 6298 §5.7: a retransmitted SYN (or SYN-ACK) means data starts from a 3 s RTO, unless a sample comes.
+    if (this.retries > 0) this.rtt.resetBackoff();
     this.retries = 0;
     this.rtoAt = NONE;
     this.cwnd = sender.initialWindow(this);
@@ -376,7 +393,11 @@ export class Tcb implements StreamConnection {
       }
       this.receive(seg);
     }
-    if (seg.flags & FIN) this.peerFinSeq = add(seg.seq, seg.payload.length);
+    if (seg.flags & FIN) {
+      this.peerFinSeq = add(seg.seq, seg.payload.length);
+      // A bare FIN ahead of a hole is out of order too: a duplicate ACK at once (RFC 5681 §4.2).
+      if (seg.payload.length === 0 && this.rcvNxt !== this.peerFinSeq) sender.sendAck(this);
+    }
     if (this.peerFinSeq !== -1 && this.rcvNxt === this.peerFinSeq && !this.finReceived) this.onFin();
   }
 
@@ -506,7 +527,8 @@ export class Tcb implements StreamConnection {
     this.state = State.TimeWait;
     this.rtoAt = this.persistAt = this.idleAt = this.ackAt = NONE;
     this.sendBuf.clear();
-    this.recvBuf.clear();
+    // Unread data stays readable for an application that still holds the connection (as on Linux).
+    if (this.readShut || this.orphan) this.recvBuf.clear();
     this.scoreboard = null;
     this.waitAt = this.layer.clock.now() + this.layer.config.timeWaitMs;
     this.armTimer();
