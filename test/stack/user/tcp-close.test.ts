@@ -311,3 +311,36 @@ test('RFC 9293 §3.9: close() twice sends one FIN; abort() after close() sends <
   conn.abort();
   h.none('nothing more once closed');
 });
+
+test('RFC 9293 §3.10.7.4 (FIN-WAIT-1): data and FIN crossing our FIN: CLOSING, then TIME-WAIT; the data stays readable throughout', async () => {
+  const { h, conn } = await established();
+  conn.shutdown('write');
+  expectSeg(h.one(), { flags: 'F.', seq: 1, ack: 1 });
+  h.send({ flags: 'FP.', seq: 1, ack: 1, data: 30 });
+  expectSeg(h.one(), { flags: '.', seq: 2, ack: 32 });
+  assert.equal(h.state(), 'CLOSING');
+  h.send({ flags: '.', seq: 32, ack: 2 });
+  assert.equal(h.state(), 'TIME-WAIT');
+  assert.deepEqual(readAll(conn), pattern(30));
+  assert.equal(conn.read(new Uint8Array(1)), 0);
+});
+
+test('RFC 9293 §3.10.7.4 (FIN-WAIT-1): data from the peer is accepted and ACKed while our FIN is outstanding', async () => {
+  const { h, conn } = await established();
+  conn.shutdown('write');
+  h.one();
+  h.send({ flags: '.', seq: 1, ack: 1, data: 1460 });
+  h.send({ flags: '.', seq: 1461, ack: 1, data: 1460 });
+  expectSeg(h.one(), { flags: '.', seq: 2, ack: 2921 });
+  assert.equal(h.state(), 'FIN-WAIT-1');
+  assert.equal(readAll(conn).length, 2920);
+});
+
+test('RFC 9293 §3.6 and Linux: close() in CLOSE-WAIT with unread data resets instead of sending a FIN', async () => {
+  const { h, conn } = await established();
+  h.send({ flags: 'FP.', seq: 1, ack: 1, data: 10 });
+  h.one();
+  conn.close();
+  expectSeg(h.one(), { flags: 'R', seq: 1 });
+  assert.equal(h.state(), 'none');
+});

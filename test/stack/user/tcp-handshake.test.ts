@@ -307,3 +307,23 @@ test('connect() rejects with ECANCELED when its signal aborts, and no more SYNs 
   h.advance(5000);
   h.none();
 });
+
+test('RFC 9293 §3.10.7.4: a RST at RCV.NXT in SYN-RECEIVED of an active (simultaneous) open refuses the connection: ECONNREFUSED', async () => {
+  const h = new Harness();
+  const pending = h.connect();
+  h.one();
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  h.one();
+  h.send({ flags: 'R', seq: 1 });
+  await flush();
+  assert.equal(pending.error(), 'ECONNREFUSED');
+  h.none();
+});
+
+test("the layer's tap sees every segment in and out of the handshake, in order", async () => {
+  const h = new Harness();
+  const seen: string[] = [];
+  h.stack.tcp.tap = (direction, _tcb, seg) => seen.push(`${direction} ${seg.flags & 0x02 ? 'S' : ''}${seg.flags & 0x10 ? '.' : ''}`);
+  await h.activeOpen();
+  assert.deepEqual(seen, ['out S', 'in S.', 'out .']);
+});

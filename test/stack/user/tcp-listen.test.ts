@@ -1,6 +1,7 @@
 /** Passive open through a listener, segment by segment (RFC 9293 §3.5, §3.10.7.2; RFC 7323 and RFC 2018 option negotiation). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SocketLibrary } from '../../../src/socket/library.js';
 import { expectSeg, flush, Harness, readAll } from './harness.js';
 
 test('RFC 9293 §3.10.7.2: a SYN to a listener gets <SEQ=ISS><ACK=SEG.SEQ+1><CTL=SYN,ACK> with every option the peer offered', () => {
@@ -284,4 +285,39 @@ test('passiveOpen: the SYN-ACK acknowledges the peer ISN + 1 whatever it is', as
     expectSeg(synAck, { flags: 'S.', seq: 0, ack: 1 });
     await flush();
   }
+});
+
+test('RFC 5961 §3.2: in SYN-RECEIVED a RST inside the window but not at RCV.NXT gets a challenge ACK, and the handshake goes on', () => {
+  const h = new Harness();
+  const listener = h.listen();
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  h.one();
+  h.send({ flags: 'R', seq: 100 });
+  expectSeg(h.one(), { flags: '.', seq: 1, ack: 1 });
+  assert.equal(h.state(), 'SYN-RECEIVED');
+  h.send({ flags: '.', seq: 1, ack: 1 });
+  assert.ok(listener.accept());
+});
+
+test('the socket library over the stack (clock.run): accept() and read() sleep until the peer segments arrive on the virtual clock', async () => {
+  const h = new Harness();
+  const lib = new SocketLibrary(h.stack);
+  const ls = await lib.socket('tcp');
+  await lib.bind(ls, '0.0.0.0', 80);
+  await lib.listen(ls, 4);
+  h.clock.setTimer(10, () => h.send({ flags: 'S', seq: 0, options: { mss: 1460 } }));
+  h.clock.setTimer(20, () => {
+    expectSeg(h.one(), { flags: 'S.', seq: 0, ack: 1 });
+    h.send({ flags: '.', seq: 1, ack: 1 });
+  });
+  h.clock.setTimer(30, () => h.send({ flags: 'P.', seq: 1, ack: 1, data: 'hello' }));
+  const got = await h.clock.run(async () => {
+    const fd = await lib.accept(ls);
+    const buf = new Uint8Array(16);
+    const n = await lib.read(fd, buf);
+    return { text: new TextDecoder().decode(buf.subarray(0, n)), at: h.now() };
+  });
+  assert.deepEqual(got, { text: 'hello', at: 30 });
+  h.advance(40);
+  expectSeg(h.one(), { flags: '.', seq: 1, ack: 6 });
 });

@@ -245,6 +245,8 @@ export class Tcb implements StreamConnection {
 
   input(seg: TcpSegment, now: number): void {
     this.lastHeard = now;
+    // The peer is alive: keep-alive probes start counting afresh (Linux resets icsk_probes_out on an ACK).
+    this.keepAliveSent = 0;
     if (this.state === State.SynSent) return this.inputSynSent(seg);
     const len = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
 
