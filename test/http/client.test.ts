@@ -126,7 +126,7 @@ test('fetch returns a WHATWG Response', async () => {
   await assert.rejects(fetch(`http://127.0.0.1:1/`, { agent: a }), TypeError);
 });
 
-test('pipelining: idempotent requests share a connection after its first response, answers in order', async () => {
+test('with pipelining on, 20 concurrent requests to nginx share one connection and each gets its own answer', async () => {
   const a = agent({ connections: 1, pipelining: 8 });
   await (await request(`${base()}/hello.txt`, { agent: a })).body.dump();
   const results = await Promise.all(
