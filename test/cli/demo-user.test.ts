@@ -14,6 +14,7 @@ import { runUserDemo, USER_DEMO_ADDRESSES } from '../../src/cli/demo-user.js';
 import { parsePcap } from '../../src/link/pcap.js';
 import { renderJson } from '../../src/trace/json.js';
 import type { CallEvent, HttpEvent } from '../../src/trace/events.js';
+import { digest, tapBytes } from './bytes-tap.js';
 
 const exec = promisify(execFile);
 const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
@@ -26,8 +27,10 @@ const calls = (events: readonly unknown[], who: string) =>
 const { client: CLIENT, dns: DNS, web: WEB } = USER_DEMO_ADDRESSES;
 
 test('demo --stack user: the client and both servers make the seed calls in the seed order, each on its own host', async () => {
-  const result = await runUserDemo({ objects: 1, http: '1.0' });
+  const tap = tapBytes();
+  const result = await runUserDemo({ objects: 1, http: '1.0' }).finally(() => tap.stop());
   const { trace, summary } = result;
+  const { moved } = tap;
   const client = calls(trace.events, 'client');
   assert.deepEqual(
     client.map((e) => e.call),
@@ -42,9 +45,12 @@ test('demo --stack user: the client and both servers make the seed calls in the 
   const dnsServer = calls(trace.events, 'dns-server');
   assert.deepEqual(dnsServer.slice(0, 5).map((e) => e.call), ['socket', 'bind', 'socket', 'bind', 'listen']);
   const served = dnsServer.find((e) => e.call === 'recvfrom')!;
-  assert.equal(served.result, query!.result, 'the DNS server received exactly the bytes the client sent');
+  assert.equal(served.result, query!.result, 'the DNS server received as many bytes as the client sent');
   assert.equal(served.address, CLIENT, 'from the client host');
-  assert.equal(dnsServer.find((e) => e.call === 'sendto')!.result, answer!.result, 'and sent what the client received');
+  assert.equal(dnsServer.find((e) => e.call === 'sendto')!.result, answer!.result, 'and sent as many as the client received');
+  assert.equal(digest(moved, 'client', 'sendto').bytes, query!.result);
+  assert.deepEqual(digest(moved, 'dns-server', 'recvfrom'), digest(moved, 'client', 'sendto'), 'the DNS server received exactly the bytes the client sent');
+  assert.deepEqual(digest(moved, 'client', 'recvfrom'), digest(moved, 'dns-server', 'sendto'), 'and the client exactly the bytes it answered');
 
   const web = calls(trace.events, 'web-server');
   assert.deepEqual(web.slice(0, 4).map((e) => e.call), ['socket', 'bind', 'listen', 'accept']);
@@ -59,6 +65,12 @@ test('demo --stack user: the client and both servers make the seed calls in the 
   const serverWrite = web.find((e) => e.call === 'write' && e.fd === conn)!;
   assert.equal(client.filter((e) => e.call === 'read')[0]!.result, serverWrite.result, 'what the server wrote is what the client read');
   assert.equal(client.filter((e) => e.call === 'read').at(-1)!.result, 0, 'the client read to the end of the stream');
+  const sent = digest(moved, 'client', 'write', clientWrite.fd);
+  assert.equal(sent.bytes, clientWrite.result);
+  assert.deepEqual(digest(moved, 'web-server', 'read', conn), sent, 'the server read exactly the bytes the client wrote');
+  const answered = digest(moved, 'web-server', 'write', conn);
+  assert.equal(answered.bytes, serverWrite.result);
+  assert.deepEqual(digest(moved, 'client', 'read', clientWrite.fd), answered, 'the client read exactly the bytes the server wrote');
   const serverFin = web.find((e) => (e.call === 'shutdown' || e.call === 'close') && e.fd === conn)!;
   assert.ok(serverFin.start < client.at(-1)!.start, 'the server let go of the connection before the client closed');
   // Every call ran on the user-space stack, on virtual time: on a lossless link with 2 ms each way a round trip
@@ -128,7 +140,7 @@ function haveTshark(t: TestContext): boolean {
 }
 
 const FIELDS = [
-  'frame.number', 'ip.src', 'ip.dst', 'udp.srcport', 'udp.dstport', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack',
+  'frame.number', 'frame.protocols', 'ip.src', 'ip.dst', 'udp.srcport', 'udp.dstport', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack',
   'dns.flags.response', 'dns.qry.name', 'dns.a', 'http.request.method', 'http.response.code',
   'ip.checksum.status', 'udp.checksum.status', 'tcp.checksum.status', '_ws.malformed', '_ws.expert.severity',
 ];
@@ -189,11 +201,25 @@ test('protostack demo --stack user --loss 0.05 --pcap FILE: tshark reads it clea
   assert.ok(frames.some((f) => f['http.response.code'] === '200'));
 });
 
-test('without loss tshark has no warning for any frame either', async (t) => {
+test('without loss tshark has no warning for any frame either, and reads every packet: DNS, then 3 GETs and 3 200s on one connection', async (t) => {
   if (!haveTshark(t)) return;
   const file = join(dir, 'clean.pcap');
-  await exec('node', [main, 'demo', '--stack', 'user', '--objects', '3', '--http', '1.1', '--pcap', file]);
-  for (const f of tshark(file)) for (const s of severities(f)) assert.ok(s < 0x600000, `frame ${f['frame.number']}: expert severity ${s.toString(16)}`);
+  const { stdout } = await exec('node', [main, 'demo', '--stack', 'user', '--objects', '3', '--http', '1.1', '--pcap', file]);
+  const captured = Number(stdout.match(/(\d+) packets captured in /)![1]);
+  const frames = tshark(file);
+  // An empty capture would give no frames (or one empty line): the count and the protocols rule it out.
+  assert.ok(captured > 10, `${captured} packets captured`);
+  assert.equal(frames.length, captured, 'tshark read every captured packet');
+  for (const f of frames) {
+    assert.equal(f['frame.number'], String(frames.indexOf(f) + 1));
+    assert.match(f['frame.protocols']!, /^raw:ip:(udp:dns|tcp)(:|$)/, `frame ${f['frame.number']}: IPv4 carrying DNS over UDP, or TCP`);
+    for (const s of severities(f)) assert.ok(s < 0x600000, `frame ${f['frame.number']}: expert severity ${s.toString(16)}`);
+  }
+  const count = (test: (f: Record<string, string>) => boolean) => frames.filter(test).length;
+  assert.equal(count((f) => f['frame.protocols']!.includes(':dns')), 2, 'one DNS query and its response');
+  assert.equal(count((f) => on(f['tcp.flags.syn']) && off(f['tcp.flags.ack'])), 1, 'one connection');
+  assert.equal(count((f) => f['http.request.method'] === 'GET'), 3);
+  assert.equal(count((f) => f['http.response.code'] === '200'), 3);
 });
 
 test('the CLI replays a seed to the byte: the same pcap and output; another seed a different pcap', async () => {
