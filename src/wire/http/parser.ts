@@ -21,9 +21,11 @@
  * - A line ending in LF alone is refused (RFC 9112 §2.2 lets a recipient
  *   accept it; node:http does not). A CR anywhere but before LF is
  *   ERR_HTTP_BARE_CR, and wins over anything else wrong with its line.
- * - A request's first byte must start a method and a response's first bytes
- *   must be "HTTP/1.", checked as they arrive: TLS or HTTP/2 sent to an
- *   HTTP/1 peer fails at once instead of waiting for a line end.
+ * - A request's method (tchars up to a SP) and a response's first bytes
+ *   ("HTTP/1.") are checked as they arrive: TLS, HTTP/2 or garbage sent to an
+ *   HTTP/1 peer fails at once instead of waiting for a line end. So a byte
+ *   that cannot be in a method is ERR_HTTP_BAD_METHOD even if a bare CR
+ *   follows it on the line.
  * - Up to MAX_EMPTY_LINES empty lines before a request line are skipped
  *   (§2.2); none before a status line.
  * - HTTP/1.2 to HTTP/1.9 are read as HTTP/1.1 (RFC 9110 §2.5; llhttp refuses).
@@ -159,6 +161,8 @@ export class HttpParser {
   private lineStart = 0;
   private scanned = 0;
   private inStartLine = true;
+  /** Bytes of the request line already known to be method tchars; -1 once the method has ended. */
+  private methodScanned = 0;
   private fieldCount = 0;
   /** nameStart, nameEnd, valueStart, valueEnd for each field line. */
   private offsets = new Int32Array(64);
@@ -454,17 +458,34 @@ export class HttpParser {
 
   /**
    * What can be told from the first bytes of a start line, before it is
-   * complete: a request line starts with a tchar (or CR, for an empty line),
-   * a status line with "HTTP/1.". Checked first, on whatever has arrived, so
-   * TLS or HTTP/2 sent to an HTTP/1 peer is refused at once, with the same
-   * code however the bytes were split.
+   * complete: a request line starts with a method, tchars up to a SP (or
+   * with CR, for an empty line), a status line with "HTTP/1.". Checked first,
+   * on whatever has arrived, so TLS, HTTP/2 or any garbage sent to an HTTP/1
+   * peer is refused at once instead of holding the connection until a line
+   * end or a timeout, with the same code however the bytes were split (the
+   * first byte that is not a tchar decides it). Each byte is looked at once.
    */
   private startPrefix(src: Uint8Array, p: number, end: number): HttpErrorCode | null {
     if (p >= end) return null;
     if (this.isRequest) {
-      const b = src[p]!;
-      if (TCHAR[b] || b === CR) return null;
-      return b === LF || isWs(b) ? 'ERR_HTTP_BAD_START_LINE' : 'ERR_HTTP_BAD_METHOD';
+      if (this.methodScanned < 0) return null;
+      let i = p + this.methodScanned;
+      while (i < end && TCHAR[src[i]!]) i++;
+      if (i === end) {
+        this.methodScanned = i - p;
+        return null;
+      }
+      const b = src[i]!;
+      if (i === p) {
+        if (b === CR) return null;
+        return b === LF || isWs(b) ? 'ERR_HTTP_BAD_START_LINE' : 'ERR_HTTP_BAD_METHOD';
+      }
+      // The method ended: the line's own checks judge the rest (a CR or LF here ends the line).
+      if (b === SP || b === CR || b === LF) {
+        this.methodScanned = -1;
+        return null;
+      }
+      return isWs(b) ? 'ERR_HTTP_BAD_START_LINE' : 'ERR_HTTP_BAD_METHOD';
     }
     const n = Math.min(end - p, HTTP1.length);
     for (let k = 0; k < n; k++) if (src[p + k] !== HTTP1[k]) return 'ERR_HTTP_BAD_VERSION';
@@ -879,6 +900,7 @@ export class HttpParser {
     this.scanned = 0;
     this.fieldCount = 0;
     this.inStartLine = startLine;
+    this.methodScanned = 0;
   }
 
   private resetMessage(): void {

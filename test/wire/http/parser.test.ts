@@ -438,6 +438,11 @@ const malformed: BadCase[] = [
   { name: 'empty line before a status line', kind: 'response', input: `\r\n${OK}\r\n`, code: 'ERR_HTTP_BAD_VERSION' },
   { name: 'method with a bad character', kind: 'request', input: 'G(ET / HTTP/1.1\r\nHost: a\r\n\r\n', code: 'ERR_HTTP_BAD_METHOD' },
   { name: 'TLS to an HTTP port', kind: 'request', input: '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', code: 'ERR_HTTP_BAD_METHOD' },
+  // The method is judged as it arrives: garbage that starts with a tchar is refused before any line end.
+  { name: 'garbage after a letter, no line end yet', kind: 'request', input: 'gJ\x84s\x7f\x8d\x13A', code: 'ERR_HTTP_BAD_METHOD' },
+  { name: 'a tab inside the method, no line end yet', kind: 'request', input: 'GE\tT /', code: 'ERR_HTTP_BAD_START_LINE' },
+  { name: 'a bad method byte wins over a bare CR after it', kind: 'request', input: 'G\x84\r / HTTP/1.1\r\nHost: a\r\n\r\n', code: 'ERR_HTTP_BAD_METHOD' },
+  { name: 'a bad method byte after empty lines', kind: 'request', input: '\r\n\r\nGE(', code: 'ERR_HTTP_BAD_METHOD' },
   { name: 'two spaces after the method', kind: 'request', input: 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n', code: 'ERR_HTTP_BAD_START_LINE' },
   { name: 'two spaces before the version', kind: 'request', input: 'GET /  HTTP/1.1\r\nHost: a\r\n\r\n', code: 'ERR_HTTP_BAD_START_LINE' },
   { name: 'tab as a separator', kind: 'request', input: 'GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n', code: 'ERR_HTTP_BAD_START_LINE' },
