@@ -12,3 +12,10 @@ export function xorshift(seed: number): () => number {
     return x;
   };
 }
+
+/** `length` bytes drawn from `rand`. */
+export function randomBytesFrom(rand: () => number, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) out[i] = rand() & 0xff;
+  return out;
+}
