@@ -474,14 +474,17 @@ test('garbage on many connections (seeded): each gets its error status and the c
     [Buffer.from('GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n'), 400],
     [Buffer.from(`GET / HTTP/1.1\r\n${'X: y\r\n'.repeat(3000)}\r\n`), 431],
     [Buffer.from('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'), 501],
+    // Short garbage that starts like a method and has no line end: refused at the first bad byte, not at a timeout.
+    [Buffer.from('gJ\x84s\x7f\x8d\x13A', 'latin1'), 400],
   ];
+  const fixed = cases.length;
   // Random bytes are never a request: 400, or a close with no answer at all (status 0 here).
   for (let i = 0; i < 30; i++) cases.push([randomBytesFrom(rand, 1 + (rand() % 2000)), 400]);
   const results = await Promise.all(cases.map(([b]) => exchange(port, b, { wait: 2000 })));
   for (const [i, r] of results.entries()) {
     const what = `input ${i} (seed ${seed}): ${cases[i]![0].subarray(0, 16).toString('hex')}…`;
     assert.ok(r.closed, `${what}: the server closed the connection within 2 s`);
-    if (r.data.length === 0 && i >= 8) continue;
+    if (r.data.length === 0 && i >= fixed) continue;
     const got = responses(r.data, ['GET']);
     assert.deepEqual(got.map((x) => x.status), [cases[i]![1]], `${what}: one ${cases[i]![1]} and nothing else`);
     assert.equal(got[0]!.headers.get('connection'), 'close', what);
