@@ -5,6 +5,7 @@
  * carry only counts; this is the test's own view of the data, not a mock: the
  * calls run unchanged.
  */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SocketLibrary } from '../../src/socket/library.js';
 
@@ -55,4 +56,22 @@ export function digest(moved: readonly Moved[], who: string, call: Moved['call']
     bytes += m.data.length;
   }
   return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * The demo's exchanges, byte for byte: the DNS server received exactly the client's query and
+ * the client exactly its answer; the web server read exactly what the client wrote on `clientFd`
+ * and the client read exactly what the server wrote on `serverFd`. Returns the byte counts, for
+ * the caller to hold against the trace.
+ */
+export function assertDemoBytes(moved: readonly Moved[], clientFd: number, serverFd: number): { query: number; answer: number; request: number; response: number } {
+  const query = digest(moved, 'client', 'sendto');
+  assert.deepEqual(digest(moved, 'dns-server', 'recvfrom'), query, 'the DNS server received exactly the bytes the client sent');
+  const answer = digest(moved, 'dns-server', 'sendto');
+  assert.deepEqual(digest(moved, 'client', 'recvfrom'), answer, 'and the client exactly the bytes it answered');
+  const request = digest(moved, 'client', 'write', clientFd);
+  assert.deepEqual(digest(moved, 'web-server', 'read', serverFd), request, 'the web server read exactly the bytes the client wrote');
+  const response = digest(moved, 'web-server', 'write', serverFd);
+  assert.deepEqual(digest(moved, 'client', 'read', clientFd), response, 'the client read exactly the bytes the web server wrote');
+  return { query: query.bytes, answer: answer.bytes, request: request.bytes, response: response.bytes };
 }
