@@ -204,3 +204,17 @@ test('RFC 6675: a SACK peer gets no NewReno inflation: further duplicates in rec
   assert.deepEqual(dup(h, [[S(2), S(5)]]), []);
   assert.equal(h.tcb().cwnd, 14600 / 2, 'cwnd = ssthresh, unchanged by duplicates');
 });
+
+test("Linux's tcp_check_sack_reneging: an ACK that stops where a SACKed range starts means the receiver dropped it: after max(SRTT/2, 10 ms) it is resent, not skipped", async () => {
+  const { h } = await sending();
+  dup(h, [[S(3), S(4)]]);
+  // Segments 1 and 2 arrive; the receiver has pruned segment 3 from its queue (RFC 2018 §8 allows it).
+  h.send({ flags: '.', seq: 1, ack: S(3) });
+  h.take();
+  h.advance(9);
+  assert.ok(!h.take().some((o) => o.seq === S(3)), 'not before 10 ms');
+  h.advance(1);
+  assert.deepEqual(brief(h.take()), ['. 2921:1 1460']);
+  assert.equal(h.counter('tcp.sack-reneging'), 1);
+  assert.equal(h.tcb().scoreboard!.ranges.length, 0, 'the SACK marks are forgotten');
+});

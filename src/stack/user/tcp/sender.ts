@@ -304,6 +304,9 @@ function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number): void {
   }
   // RFC 6298 §5.2–5.3: stop the timer when everything is acknowledged, else restart it.
   t.rtoAt = t.sndUna === t.sndMax ? NONE : now + t.rtt.rto;
+  // The ACK stops where a SACKed range starts: the receiver dropped what it had SACKed (RFC 2018 §8
+  // lets it). As Linux (tcp_check_sack_reneging), time out soon, after max(SRTT/2, 10 ms).
+  if (t.scoreboard && t.scoreboard.sackedEnd(ack) !== null) t.rtoAt = now + Math.max(t.rtt.srtt / 2, 10);
 
   if (finAcked) {
     if (t.state === State.FinWait1) {
@@ -372,6 +375,12 @@ export function onRetransmitTimeout(t: Tcb): void {
     return t.fail(t.softError ?? stackError('ETIMEDOUT'));
   }
   t.layer.counters.add('tcp.rto');
+  // The first unacknowledged segment is marked SACKed: the receiver reneged, so no mark can be trusted
+  // (RFC 2018 §8; Linux's tcp_timeout_mark_lost).
+  if (t.scoreboard && t.scoreboard.sackedEnd(t.sndUna) !== null) {
+    t.layer.counters.add('tcp.sack-reneging');
+    t.scoreboard.clear();
+  }
   // RFC 5681 eq. (4) on the first timeout of a segment; RFC 6298 §5.5–5.6 backoff.
   if (t.retries === 1) t.ssthresh = Math.max(Math.floor(diff(t.sndMax, t.sndUna) / 2), 2 * t.mss);
   t.cwnd = t.mss;

@@ -13,7 +13,7 @@ import { stackError, type SocketError } from '../../../socket/errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../../types.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
 import type { TcpLayer } from './layer.js';
-import { RecvBuffer } from './recv-buffer.js';
+import { DROPPED, RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
 import { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
@@ -414,7 +414,10 @@ export class Tcb implements StreamConnection {
       // shutdown(SHUT_RD): acknowledged and dropped.
       if (seg.seq === this.rcvNxt) this.rcvNxt = add(this.rcvNxt, data.length);
     } else {
-      this.rcvNxt = this.recvBuf.insert(this.rcvNxt, seg.seq, data);
+      const next = this.recvBuf.insert(this.rcvNxt, seg.seq, data, RecvBuffer.maxRuns(this.options.recvBufferSize), this.layer.counters);
+      // No room in the out-of-order queue: dropped unacknowledged, as Linux drops it (tcp_data_queue_ofo).
+      if (next === DROPPED) return;
+      this.rcvNxt = next;
     }
     if (this.rcvNxt === before || hadHoles || this.recvBuf.hasPending) {
       // Out of order, a duplicate, or filling a hole: ACK at once (RFC 5681 §4.2) so the sender learns fast.
