@@ -27,6 +27,12 @@ export interface TcpConfig {
   delayedAckMs: number;
   /** tcp_challenge_ack_limit: challenge ACKs per second for the whole stack (RFC 5961 §7). */
   challengeAckLimit: number;
+  /**
+   * tcp_invalid_ratelimit: per connection, at most one ACK per this many ms in
+   * answer to segments outside the window, failing PAWS, or drawing a challenge
+   * ACK (data-carrying ones excepted); 0 turns the limit off.
+   */
+  invalidRateLimitMs: number;
   /** Our MSS ceiling; the route's MTU lowers it. */
   mss: number;
   /** RFC 6928 initial window, in segments (Linux: 10). */
@@ -56,6 +62,7 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   keepAliveProbes: 9,
   delayedAckMs: 40,
   challengeAckLimit: 1000,
+  invalidRateLimitMs: 500,
   mss: 1460,
   initialWindow: 10,
   sack: true,

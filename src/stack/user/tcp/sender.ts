@@ -85,13 +85,6 @@ export function sendAck(t: Tcb): void {
   transmit(t, ACK, t.sndNxt, EMPTY);
 }
 
-/** RFC 5961 §7: challenge ACKs share one per-second budget across the stack. */
-export function challengeAck(t: Tcb): void {
-  t.layer.counters.add('tcp.challenge-ack');
-  if (!t.layer.challengeAllowed()) return t.layer.counters.add('tcp.challenge-ack-limited');
-  sendAck(t);
-}
-
 export function sendReset(t: Tcb, seq: number): void {
   transmit(t, RST, seq, EMPTY);
 }
@@ -232,11 +225,13 @@ export function onAck(t: Tcb, seg: TcpSegment, segLen: number): void {
   const ack = seg.ack;
   const now = t.layer.clock.now();
   const window = seg.flags & SYN ? seg.window : seg.window << t.sndShift;
-  if (t.scoreboard && seg.options.sack) t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax);
+  const sackedMore = t.scoreboard !== null && seg.options.sack !== undefined && t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax);
   const acked = diff(ack, t.sndUna);
   if (acked > 0) {
     newAck(t, seg, acked, now);
-  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax) {
+  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax && (!t.scoreboard || sackedMore)) {
+    // With SACK, a duplicate ACK is one that SACKs octets not SACKed before (RFC 6675 §2): a bare
+    // one says nothing about loss, and may be an answer to someone else's blind segment.
     duplicateAck(t);
   }
   if (lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && le(t.sndWl2, ack))) {

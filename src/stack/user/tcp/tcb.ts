@@ -18,6 +18,7 @@ import { RttEstimator } from './rtt.js';
 import { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { add, diff, ge, gt, inRange, le, lt } from './seq.js';
+import { challengeAck, oowAck, oowAllowed } from './ratelimit.js';
 import * as sender from './sender.js';
 import type { UserListener } from './listener.js';
 
@@ -81,6 +82,8 @@ export class Tcb implements StreamConnection {
   finReceived = false;
   /** The peer's FIN seen out of order: its sequence number. */
   peerFinSeq = -1;
+  /** When (whole ms) we last answered a segment out of the window; -1 never (Linux's last_oow_ack_time). */
+  lastOowAck = -1;
 
   // Congestion control (RFC 5681, 6582, 6675).
   cwnd = 0;
@@ -254,13 +257,13 @@ export class Tcb implements StreamConnection {
     const ts = seg.options.timestamp;
     if (this.tsOk && ts && !(seg.flags & RST) && lt(ts.value, this.tsRecent) && this.state !== State.SynReceived) {
       this.layer.counters.add('tcp.paws-rejected');
-      sender.sendAck(this);
-      return;
+      return oowAck(this, seg);
     }
 
-    // A retransmitted SYN while our SYN-ACK is unanswered: send the SYN-ACK again.
+    // A retransmitted SYN while our SYN-ACK is unanswered: send the SYN-ACK again, at most every
+    // tcp_invalid_ratelimit (Linux's tcp_check_req), so a SYN flood on one 4-tuple is not mirrored.
     if (this.state === State.SynReceived && seg.flags & SYN && !(seg.flags & ACK) && seg.seq === this.irs) {
-      sender.sendSyn(this);
+      if (oowAllowed(this, seg)) sender.sendSyn(this);
       return;
     }
 
@@ -282,14 +285,14 @@ export class Tcb implements StreamConnection {
         if (this.state === State.TimeWait && seg.flags & SYN) return this.layer.reopenFromTimeWait(this, seg);
         // The peer's FIN again (it lies below RCV.NXT): ACK it and restart the 2·MSL wait.
         if (this.state === State.TimeWait && seg.flags & FIN) return this.inputTimeWait(seg);
-        sender.sendAck(this);
+        oowAck(this, seg);
       }
       return;
     }
 
     // Step 2: RST, checked as RFC 5961 §3.2 asks: only an exact match resets.
     if (seg.flags & RST) {
-      if (seg.seq !== this.rcvNxt) return sender.challengeAck(this);
+      if (seg.seq !== this.rcvNxt) return challengeAck(this);
       return this.onReset();
     }
 
@@ -300,7 +303,7 @@ export class Tcb implements StreamConnection {
         this.layer.remove(this);
         return;
       }
-      return sender.challengeAck(this);
+      return challengeAck(this);
     }
 
     // Step 5: ACK.
@@ -311,7 +314,7 @@ export class Tcb implements StreamConnection {
     }
     if (ts && le(seg.seq, this.lastAckSent) && ge(ts.value, this.tsRecent)) this.tsRecent = ts.value;
     // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
-    if (gt(seg.ack, this.sndMax) || lt(seg.ack, this.sndUna - this.maxSndWnd)) return sender.challengeAck(this);
+    if (gt(seg.ack, this.sndMax) || lt(seg.ack, this.sndUna - this.maxSndWnd)) return challengeAck(this);
     if (this.state === State.TimeWait) return this.inputTimeWait(seg);
     sender.onAck(this, seg, len);
     if (this.isClosed()) return;
