@@ -33,6 +33,11 @@ export interface TcpConfig {
    * ACK (data-carrying ones excepted); 0 turns the limit off.
    */
   invalidRateLimitMs: number;
+  /**
+   * tcp_syncookies: 1 answers SYNs with cookies (RFC 4987 §3.6) when a
+   * listener's SYN queue is full, 2 always, 0 never (the SYN is dropped).
+   */
+  synCookies: 0 | 1 | 2;
   /** Our MSS ceiling; the route's MTU lowers it. */
   mss: number;
   /** RFC 6928 initial window, in segments (Linux: 10). */
@@ -63,6 +68,7 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   delayedAckMs: 40,
   challengeAckLimit: 1000,
   invalidRateLimitMs: 500,
+  synCookies: 1,
   mss: 1460,
   initialWindow: 10,
   sack: true,

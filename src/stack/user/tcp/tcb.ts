@@ -238,6 +238,23 @@ export class Tcb implements StreamConnection {
     sender.sendSyn(this);
   }
 
+  /**
+   * A SYN cookie came back (layer.openFromCookie): SYN-RECEIVED as if our
+   * SYN-ACK (sequence `iss`, the window of a fresh buffer) had been kept, so
+   * `input` completes the handshake with the ACK.
+   */
+  acceptCookie(seg: TcpSegment, listener: UserListener, iss: number, offered: TcpOptions): void {
+    this.listener = listener;
+    this.state = State.SynReceived;
+    this.iss = this.sndUna = this.sndSml = this.sndWl2 = iss;
+    this.sndNxt = this.sndMax = add(iss, 1);
+    this.irs = this.sndWl1 = add(seg.seq, -1);
+    this.rcvNxt = seg.seq;
+    this.negotiate(offered);
+    this.rcvAdv = add(this.rcvNxt, Math.min(this.receiveWindow(), 0xffff));
+    this.lastAckSent = this.rcvNxt;
+  }
+
   /** An ICMP destination unreachable quoting one of our segments. */
   icmpError(code: number, mtu: number | undefined): void {
     if (code === 4 && mtu !== undefined) return sender.lowerMss(this, mtu);
