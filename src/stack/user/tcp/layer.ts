@@ -13,11 +13,12 @@ import type { Counters } from '../counters.js';
 import type { IcmpLayer } from '../icmp.js';
 import { IPV4_HEADROOM, type IpLayer, type IpPacket } from '../ip.js';
 import type { TcpConfig } from './config.js';
+import { accept, acceptCookie, open, windowShift } from './handshake.js';
 import { makeIsn } from './isn.js';
 import { UserBinding, type UserListener } from './listener.js';
 import { add } from './seq.js';
 import { cookieOptions, cookieTimestamp, flowOf, SynCookies } from './syncookie.js';
-import { STATE_NAMES, Tcb, windowShift } from './tcb.js';
+import { STATE_NAMES, Tcb } from './tcb.js';
 
 /** Linux's ip_local_port_range. */
 const EPHEMERAL_LOW = 32768;
@@ -110,7 +111,7 @@ export class TcpLayer {
           reject(e);
         },
       };
-      t.open();
+      open(t);
     });
   }
 
@@ -183,7 +184,7 @@ export class TcpLayer {
   open(listener: UserListener, seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array, remote: Endpoint): Tcb {
     const local = { address: formatIPv4(localIp), port: listener.local.port };
     const t = this.create(local, remote, localIp, remoteIp, listener.options);
-    t.accept(seg, listener);
+    accept(t, seg, listener);
     return t;
   }
 
@@ -242,7 +243,7 @@ export class TcpLayer {
     }
     const t = this.create({ address: formatIPv4(localIp), port: listener.local.port }, remote, localIp, remoteIp, listener.options);
     if (ts) t.tsOffset = tsOffset;
-    t.acceptCookie(seg, listener, iss, offered);
+    acceptCookie(t, seg, listener, iss, offered);
     // The ACK completes the handshake. Its echo is no round-trip sample (the cookie's TSval was
     // rounded down by up to 63 ms), so it is left out, as Linux takes none from a cookie handshake.
     t.input(ts ? { ...seg, options: { ...seg.options, timestamp: { value: ts.value, echo: 0 } } } : seg, now);

@@ -11,14 +11,15 @@
  */
 import { stackError, type SocketError } from '../../../socket/errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../../types.js';
-import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
+import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
 import type { TcpLayer } from './layer.js';
 import { DROPPED, RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
-import { Scoreboard } from './scoreboard.js';
+import type { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { add, diff, ge, gt, inRange, le, lt } from './seq.js';
 import { challengeAck, oowAck, oowAllowed } from './ratelimit.js';
+import { negotiate } from './handshake.js';
 import * as sender from './sender.js';
 import type { UserListener } from './listener.js';
 
@@ -218,43 +219,6 @@ export class Tcb implements StreamConnection {
 
   // ---- events from the layer ----
 
-  /** Sends the SYN of an active open. */
-  open(): void {
-    this.state = State.SynSent;
-    this.rcvShift = this.layer.config.windowScaling ? windowShift(this.options.recvBufferSize) : 0;
-    sender.sendSyn(this);
-  }
-
-  /** A SYN arrived at a listener: answer with SYN-ACK (RFC 9293 §3.10.7.2). */
-  accept(seg: TcpSegment, listener: UserListener): void {
-    this.listener = listener;
-    this.state = State.SynReceived;
-    this.irs = seg.seq;
-    this.rcvNxt = add(seg.seq, 1);
-    this.negotiate(seg.options);
-    this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
-    this.sndWl1 = seg.seq;
-    this.sndWl2 = this.iss;
-    sender.sendSyn(this);
-  }
-
-  /**
-   * A SYN cookie came back (layer.openFromCookie): SYN-RECEIVED as if our
-   * SYN-ACK (sequence `iss`, the window of a fresh buffer) had been kept, so
-   * `input` completes the handshake with the ACK.
-   */
-  acceptCookie(seg: TcpSegment, listener: UserListener, iss: number, offered: TcpOptions): void {
-    this.listener = listener;
-    this.state = State.SynReceived;
-    this.iss = this.sndUna = this.sndSml = this.sndWl2 = iss;
-    this.sndNxt = this.sndMax = add(iss, 1);
-    this.irs = this.sndWl1 = add(seg.seq, -1);
-    this.rcvNxt = seg.seq;
-    this.negotiate(offered);
-    this.rcvAdv = add(this.rcvNxt, Math.min(this.receiveWindow(), 0xffff));
-    this.lastAckSent = this.rcvNxt;
-  }
-
   /** An ICMP destination unreachable quoting one of our segments. */
   icmpError(code: number, mtu: number | undefined): void {
     if (code === 4 && mtu !== undefined) return sender.lowerMss(this, mtu);
@@ -359,7 +323,7 @@ export class Tcb implements StreamConnection {
     // Our SYN's window was measured from nothing; from now on the edge is measured from RCV.NXT
     // (the window the SYN offered, so data on the SYN-ACK fits in it).
     this.rcvAdv = add(this.rcvNxt, Math.min(this.receiveWindow(), 0xffff));
-    this.negotiate(seg.options);
+    negotiate(this, seg.options);
     if (ackOk) {
       this.sndWnd = seg.window;
       this.established(seg);
@@ -496,28 +460,6 @@ export class Tcb implements StreamConnection {
     if (len === 0) return wnd <= 0 ? seq === this.rcvNxt : inRange(seq, this.rcvNxt, this.rcvAdv);
     if (wnd <= 0) return false;
     return inRange(seq, this.rcvNxt, this.rcvAdv) || inRange(add(seq, len - 1), this.rcvNxt, this.rcvAdv);
-  }
-
-  /** Adopts what the peer's SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
-  private negotiate(o: TcpOptions): void {
-    const c = this.layer.config;
-    const route = this.layer.ip.route(this.remoteIp);
-    const ourMss = Math.min(c.mss, (route?.mtu ?? 576) - 40);
-    this.mss = Math.max(64, Math.min(o.mss ?? 536, ourMss));
-    if (c.windowScaling && o.windowScale !== undefined) {
-      this.sndShift = Math.min(o.windowScale, 14);
-      if (this.state !== State.SynSent) this.rcvShift = windowShift(this.options.recvBufferSize);
-    } else {
-      this.sndShift = 0;
-      this.rcvShift = 0;
-    }
-    this.tsOk = c.timestamps && o.timestamp !== undefined;
-    if (this.tsOk) {
-      this.tsRecent = o.timestamp!.value;
-      this.mss -= 12; // the timestamp option rides on every segment
-    }
-    this.sackOk = c.sack && o.sackPermitted === true;
-    if (this.sackOk) this.scoreboard = new Scoreboard();
   }
 
   // ---- closing ----
@@ -691,13 +633,6 @@ export class Tcb implements StreamConnection {
     if (this.isClosed()) return;
     this.armTimer();
   }
-}
-
-/** Window scale (RFC 7323 §2.3) large enough that the whole buffer fits, and at least Linux's usual 7. */
-export function windowShift(recvBufferSize: number): number {
-  let shift = 7;
-  while (shift < 14 && recvBufferSize > 0xffff << shift) shift++;
-  return shift;
 }
 
 export { ACK, FIN, PSH, RST, SYN };
