@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { LinkParams } from '../../../src/link/types.js';
 import type { TcpConfig } from '../../../src/stack/user/tcp/config.js';
-import { sim } from './sim.js';
+import { sim, type Sim } from './sim.js';
 
 export interface BulkResult {
   sent: string;
@@ -13,7 +13,15 @@ export interface BulkResult {
   counters: Record<string, number>;
 }
 
-export async function bulk(bytes: number, params: Partial<LinkParams>, options: { seed?: number; tcp?: Partial<TcpConfig>; bufferSize?: number } = {}): Promise<BulkResult> {
+export interface BulkOptions {
+  seed?: number;
+  tcp?: Partial<TcpConfig>;
+  bufferSize?: number;
+  /** Called once the client is connected (host 1 sends to host 2 on port 5001); returns a function that stops what it started. */
+  during?: (s: Sim) => () => void;
+}
+
+export async function bulk(bytes: number, params: Partial<LinkParams>, options: BulkOptions = {}): Promise<BulkResult> {
   const s = sim(2, params, options);
   const [a, b] = s.hosts as [(typeof s.hosts)[0], (typeof s.hosts)[0]];
   const bufferSize = options.bufferSize ?? 256 * 1024;
@@ -39,6 +47,7 @@ export async function bulk(bytes: number, params: Partial<LinkParams>, options: 
     const c = await a.lib.socket('tcp');
     await a.lib.setsockopt(c, { recvBufferSize: bufferSize, sendBufferSize: bufferSize });
     await a.lib.connect(c, b.address, 5001);
+    const stop = options.during?.(s);
     const hash = createHash('sha256');
     const chunk = new Uint8Array(64 * 1024);
     let x = options.seed ?? 7;
@@ -59,6 +68,7 @@ export async function bulk(bytes: number, params: Partial<LinkParams>, options: 
     const start = s.net.clock.now();
     await a.lib.shutdown(c, 'write');
     const got = await receiving;
+    stop?.();
     await a.lib.close(c);
     void start;
     return {

@@ -114,7 +114,8 @@ test('RFC 5961 §5.2: an ACK more than MAX.SND.WND below SND.UNA gets a challeng
 });
 
 test('RFC 5961 §7: challenge ACKs are limited per second (challengeAckLimit 2), the budget refills the next second', async () => {
-  const { h } = await established({ challengeAckLimit: 2 });
+  // The per-connection limit (tcp_invalid_ratelimit) is off here: this is the stack-wide budget alone.
+  const { h } = await established({ challengeAckLimit: 2, invalidRateLimitMs: 0 });
   h.advance(1000 - (h.now() % 1000));
   for (let i = 0; i < 5; i++) h.send({ flags: 'R', seq: 100 + i });
   assert.equal(h.take().length, 2);
@@ -220,4 +221,107 @@ test('RFC 7323 §5.3: TSvals compare modulo 2^32: a value just past the wrap is 
   h.send({ flags: 'P.', seq: 11, ack: 1, data: 10, tsVal: 0xfffffff8 });
   assert.equal(h.counter('tcp.paws-rejected'), 1);
   assert.equal(readAll(conn).length, 0);
+});
+
+// ---- tcp_invalid_ratelimit: one ACK per 500 ms per connection for segments that deserve no more ----
+
+test('tcp_invalid_ratelimit (RFC 5961 §7, Linux): pure ACKs outside the window draw one ACK per 500 ms per connection', async () => {
+  const { h } = await established();
+  for (let i = 0; i < 10; i++) h.send({ flags: '.', seq: 200_000 + i * 1000, ack: 1 });
+  expectSeg(h.one('one ACK for ten blind ACKs'), { flags: '.', seq: 1, ack: 1 });
+  assert.equal(h.counter('tcp.oow-ack-limited'), 9);
+  h.advance(499);
+  h.send({ flags: '.', seq: 300_000, ack: 1 });
+  h.none('still within 500 ms');
+  h.advance(1);
+  h.send({ flags: '.', seq: 300_000, ack: 1 });
+  expectSeg(h.one('500 ms later'), { flags: '.', seq: 1, ack: 1 });
+});
+
+test('tcp_invalid_ratelimit: segments carrying data are exempt: every old duplicate is ACKed (its sender needs the ACK)', async () => {
+  const { h } = await established();
+  h.send({ flags: 'P.', seq: 1, ack: 1, data: 100 });
+  h.advance(40);
+  h.one();
+  for (let i = 0; i < 3; i++) h.send({ flags: 'P.', seq: 1, ack: 1, data: 100 });
+  assert.deepEqual(
+    h.take().map((o) => o.ack),
+    [101, 101, 101],
+  );
+  assert.equal(h.counter('tcp.oow-ack-limited'), 0);
+});
+
+test('tcp_invalid_ratelimit: a challenge ACK counts against the same per-connection limit (Linux checks it before the stack-wide budget)', async () => {
+  const { h } = await established();
+  h.send({ flags: 'R', seq: 100 });
+  h.send({ flags: 'R', seq: 200 });
+  h.send({ flags: '.', seq: 500_000, ack: 1 });
+  expectSeg(h.one(), { flags: '.', seq: 1, ack: 1 });
+  assert.equal(h.counter('tcp.challenge-ack'), 2);
+  h.advance(500);
+  h.send({ flags: 'R', seq: 300 });
+  expectSeg(h.one(), { flags: '.', seq: 1, ack: 1 });
+});
+
+test('tcp_invalid_ratelimit: PAWS-failing pure ACKs are limited; PAWS-failing data still draws an ACK each', async () => {
+  const h = new Harness();
+  await h.activeOpen({ mss: 1460, ts: true });
+  h.advance(100);
+  h.send({ flags: '.', seq: 1, ack: 1 });
+  const old = PEER_TS_BASE + 10;
+  for (let i = 0; i < 3; i++) h.send({ flags: '.', seq: 1, ack: 1, tsVal: old });
+  assert.equal(h.take().length, 1);
+  for (let i = 0; i < 3; i++) h.send({ flags: 'P.', seq: 1, ack: 1, data: 10, tsVal: old });
+  assert.equal(h.take().length, 3);
+  assert.equal(h.counter('tcp.paws-rejected'), 6);
+});
+
+test('RFC 5961 §4.2: a SYN outside the window gets a challenge ACK too, within the same limits', async () => {
+  const { h } = await established();
+  h.send({ flags: 'S', seq: 900_000 });
+  expectSeg(h.one(), { flags: '.', seq: 1, ack: 1 });
+  assert.equal(h.counter('tcp.challenge-ack'), 1);
+  h.send({ flags: 'S', seq: 900_000 });
+  h.none();
+});
+
+test('tcp_invalid_ratelimit: a retransmitted SYN in SYN-RECEIVED gets the SYN-ACK again at most once per 500 ms (Linux tcp_check_req)', () => {
+  const h = new Harness();
+  h.listen();
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  h.one();
+  h.advance(100);
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  expectSeg(h.one(), { flags: 'S.', seq: 0, ack: 1 });
+  h.advance(100);
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  h.none();
+  h.advance(400);
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  expectSeg(h.one(), { flags: 'S.', seq: 0, ack: 1 });
+});
+
+test('tcp_invalid_ratelimit: the limit is per connection: another connection still gets its ACK', async () => {
+  const h = new Harness();
+  const listener = h.listen();
+  for (const port of [40000, 40001]) {
+    h.iss = null; // each connection has its own ISS: learn it from its SYN-ACK
+    h.send({ flags: 'S', seq: 0, srcPort: port, options: { mss: 1460 } });
+    h.take();
+    h.send({ flags: '.', seq: 1, ack: 1, srcPort: port });
+    assert.ok(listener.accept());
+  }
+  h.send({ flags: '.', seq: 200_000, ack: 1, srcPort: 40000 });
+  h.send({ flags: '.', seq: 200_000, ack: 1, srcPort: 40000 });
+  h.send({ flags: '.', seq: 200_000, ack: 1, srcPort: 40001 });
+  assert.deepEqual(
+    h.take().map((o) => o.dstPort),
+    [40000, 40001],
+  );
+});
+
+test('tcp_invalid_ratelimit: invalidRateLimitMs 0 turns the limit off', async () => {
+  const { h } = await established({ invalidRateLimitMs: 0 });
+  for (let i = 0; i < 5; i++) h.send({ flags: '.', seq: 200_000, ack: 1 });
+  assert.equal(h.take().length, 5);
 });

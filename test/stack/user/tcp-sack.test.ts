@@ -174,11 +174,22 @@ test('RFC 6675 §4 (IsLost): three discontiguous SACKed ranges above a hole mark
   assert.equal(h.tcb().inRecovery, true);
 });
 
-test('RFC 2018 §8: SACK blocks beyond what we sent are ignored: they neither start recovery nor mark anything', async () => {
+test('RFC 2018 §8: SACK blocks beyond what we sent are ignored: they neither start recovery nor mark anything (nor count as a duplicate, RFC 6675 §2)', async () => {
   const { h } = await sending();
-  assert.deepEqual(dup(h, [[S(20), S(25)]]), ['. 14601:1 1460']);
+  assert.deepEqual(dup(h, [[S(20), S(25)]]), []);
   assert.equal(h.tcb().inRecovery, false);
   assert.equal(h.tcb().scoreboard!.ranges.length, 0);
+});
+
+test('RFC 6675 §2: with SACK, duplicate ACKs that SACK nothing new are not duplicates: three bare ones, or three repeating a block, start no recovery', async () => {
+  const { h } = await sending();
+  for (let i = 0; i < 3; i++) h.send({ flags: '.', seq: 1, ack: 1 });
+  h.none('no limited transmit, no fast retransmit');
+  assert.deepEqual(dup(h, [[S(2), S(3)]]), ['. 14601:1 1460'], 'new SACK information: a duplicate (limited transmit)');
+  assert.deepEqual(dup(h, [[S(2), S(3)]]), []);
+  assert.deepEqual(dup(h, [[S(2), S(3)]]), []);
+  assert.equal(h.tcb().dupAcks, 1);
+  assert.equal(h.counter('tcp.fast-retransmit'), 0);
 });
 
 test('RFC 6675 §5.1: after a timeout the go-back-N resend skips what the receiver SACKed', async () => {
@@ -203,4 +214,18 @@ test('RFC 6675: a SACK peer gets no NewReno inflation: further duplicates in rec
   assert.deepEqual(dup(h, [[S(2), S(5)]]), []);
   assert.deepEqual(dup(h, [[S(2), S(5)]]), []);
   assert.equal(h.tcb().cwnd, 14600 / 2, 'cwnd = ssthresh, unchanged by duplicates');
+});
+
+test("Linux's tcp_check_sack_reneging: an ACK that stops where a SACKed range starts means the receiver dropped it: after max(SRTT/2, 10 ms) it is resent, not skipped", async () => {
+  const { h } = await sending();
+  dup(h, [[S(3), S(4)]]);
+  // Segments 1 and 2 arrive; the receiver has pruned segment 3 from its queue (RFC 2018 §8 allows it).
+  h.send({ flags: '.', seq: 1, ack: S(3) });
+  h.take();
+  h.advance(9);
+  assert.ok(!h.take().some((o) => o.seq === S(3)), 'not before 10 ms');
+  h.advance(1);
+  assert.deepEqual(brief(h.take()), ['. 2921:1 1460']);
+  assert.equal(h.counter('tcp.sack-reneging'), 1);
+  assert.equal(h.tcb().scoreboard!.ranges.length, 0, 'the SACK marks are forgotten');
 });

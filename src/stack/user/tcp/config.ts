@@ -27,6 +27,17 @@ export interface TcpConfig {
   delayedAckMs: number;
   /** tcp_challenge_ack_limit: challenge ACKs per second for the whole stack (RFC 5961 §7). */
   challengeAckLimit: number;
+  /**
+   * tcp_invalid_ratelimit: per connection, at most one ACK per this many ms in
+   * answer to segments outside the window, failing PAWS, or drawing a challenge
+   * ACK (data-carrying ones excepted); 0 turns the limit off.
+   */
+  invalidRateLimitMs: number;
+  /**
+   * tcp_syncookies: 1 answers SYNs with cookies (RFC 4987 §3.6) when a
+   * listener's SYN queue is full, 2 always, 0 never (the SYN is dropped).
+   */
+  synCookies: 0 | 1 | 2;
   /** Our MSS ceiling; the route's MTU lowers it. */
   mss: number;
   /** RFC 6928 initial window, in segments (Linux: 10). */
@@ -56,6 +67,8 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   keepAliveProbes: 9,
   delayedAckMs: 40,
   challengeAckLimit: 1000,
+  invalidRateLimitMs: 500,
+  synCookies: 1,
   mss: 1460,
   initialWindow: 10,
   sack: true,

@@ -6,21 +6,24 @@
 import { stackError } from '../../../socket/errors.js';
 import { formatIPv4, parseIPv4 } from '../../../wire/ip.js';
 import { PROTOCOL } from '../../../wire/ipv4.js';
-import { ACK, emitTcp, FIN, parseTcp, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
+import { ACK, emitTcp, FIN, parseTcp, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
 import type { Clock, RandomSource } from '../../../link/types.js';
 import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamOptions } from '../../types.js';
 import type { Counters } from '../counters.js';
 import type { IcmpLayer } from '../icmp.js';
 import { IPV4_HEADROOM, type IpLayer, type IpPacket } from '../ip.js';
 import type { TcpConfig } from './config.js';
+import { accept, acceptCookie, open, windowShift } from './handshake.js';
 import { makeIsn } from './isn.js';
 import { UserBinding, type UserListener } from './listener.js';
 import { add } from './seq.js';
+import { cookieOptions, cookieTimestamp, flowOf, SynCookies } from './syncookie.js';
 import { STATE_NAMES, Tcb } from './tcb.js';
 
 /** Linux's ip_local_port_range. */
 const EPHEMERAL_LOW = 32768;
 const EPHEMERAL_HIGH = 60999;
+const EMPTY = new Uint8Array(0);
 
 export type SegmentTap = (direction: 'in' | 'out', tcb: Tcb | null, seg: TcpSegment) => void;
 
@@ -29,6 +32,8 @@ export class TcpLayer {
   /** Bound ports: every binding and listener, by port. */
   private readonly bound = new Map<number, Set<UserBinding>>();
   private readonly secret: Uint8Array;
+  /** SYN cookies' keys (RFC 4987 §3.6), for every listener of this host. */
+  readonly cookies: SynCookies;
   private challengeWindow = -1;
   private challengeCount = 0;
   /** Sees every segment in and out (for traces); null when nobody listens. */
@@ -45,6 +50,7 @@ export class TcpLayer {
     const secret = new Uint8Array(16);
     for (let i = 0; i < 16; i += 4) new DataView(secret.buffer).setUint32(i, random.uint32());
     this.secret = secret;
+    this.cookies = new SynCookies(random);
     ip.register(PROTOCOL.TCP, (p) => this.input(p));
     icmp.onError(PROTOCOL.TCP, (e) => {
       const t = this.connections.get(this.keyOf(parseIPv4(e.local.address)!, e.local.port, parseIPv4(e.remote.address)!, e.remote.port));
@@ -105,7 +111,7 @@ export class TcpLayer {
           reject(e);
         },
       };
-      t.open();
+      open(t);
     });
   }
 
@@ -165,6 +171,11 @@ export class TcpLayer {
       const listener = this.findListener(dst, seg.dstPort);
       if (listener) return listener.syn(seg, dst, src, { address: formatIPv4(src), port: seg.srcPort });
     }
+    // An ACK for no connection may be a SYN cookie coming back (RFC 4987 §3.6).
+    if (seg.flags & ACK && !(seg.flags & (SYN | RST))) {
+      const listener = this.findListener(dst, seg.dstPort);
+      if (listener?.cookieAck(seg, dst, src, { address: formatIPv4(src), port: seg.srcPort })) return;
+    }
     this.counters.add('tcp.no-socket');
     this.resetFor(seg, dst, src);
   }
@@ -173,8 +184,70 @@ export class TcpLayer {
   open(listener: UserListener, seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array, remote: Endpoint): Tcb {
     const local = { address: formatIPv4(localIp), port: listener.local.port };
     const t = this.create(local, remote, localIp, remoteIp, listener.options);
-    t.accept(seg, listener);
+    accept(t, seg, listener);
     return t;
+  }
+
+  /** Answers a SYN with a cookie SYN-ACK and keeps nothing (see syncookie.ts for what it encodes). */
+  sendCookie(listener: UserListener, seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array): void {
+    const c = this.config;
+    const now = this.clock.now();
+    const flow = flowOf(remoteIp, localIp, seg.srcPort, seg.dstPort);
+    const { cookie } = this.cookies.make(now, flow, seg.seq, seg.options.mss ?? 536);
+    const route = this.ip.route(remoteIp);
+    const options: TcpOptions = { mss: Math.min(c.mss, (route?.mtu ?? 576) - 40) };
+    // Window scale and SACK can only be remembered inside a timestamp; without one the SYN-ACK offers neither.
+    const ts = seg.options.timestamp;
+    if (c.timestamps && ts) {
+      const peerShift = c.windowScaling && seg.options.windowScale !== undefined ? Math.min(seg.options.windowScale, 14) : undefined;
+      const sack = c.sack && seg.options.sackPermitted === true;
+      if (sack) options.sackPermitted = true;
+      if (peerShift !== undefined) options.windowScale = windowShift(listener.options.recvBufferSize);
+      options.timestamp = { value: (cookieTimestamp(Math.floor(now), peerShift, sack) + this.cookies.tsOffset(flow)) >>> 0, echo: ts.value };
+    }
+    this.counters.add('tcp.syncookie-sent');
+    this.reply({ srcPort: seg.dstPort, dstPort: seg.srcPort, seq: cookie, ack: add(seg.seq, 1), flags: SYN | ACK, window: Math.min(listener.options.recvBufferSize, 0xffff), urgent: 0, options, payload: EMPTY }, localIp, remoteIp);
+  }
+
+  /**
+   * An ACK to a listener that sent cookies lately: if its acknowledgment is a
+   * valid cookie, the connection is built as the SYN asked for and the ACK
+   * completes it (Linux's cookie_v4_check). False when the cookie is not valid.
+   */
+  openFromCookie(listener: UserListener, seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array, remote: Endpoint): boolean {
+    const c = this.config;
+    const now = this.clock.now();
+    const flow = flowOf(remoteIp, localIp, seg.srcPort, seg.dstPort);
+    const iss = add(seg.ack, -1);
+    const mss = this.cookies.check(now, flow, add(seg.seq, -1), iss);
+    if (mss === 0) {
+      this.counters.add('tcp.syncookie-failed');
+      return false;
+    }
+    this.counters.add('tcp.syncookie-recv');
+    const offered: TcpOptions = { mss };
+    const ts = seg.options.timestamp;
+    const tsOffset = this.cookies.tsOffset(flow);
+    if (ts) {
+      const { windowScale, sack } = cookieOptions(ts.echo !== 0 ? add(ts.echo, -tsOffset) : 0);
+      // An option we would not have offered: not our cookie (Linux's cookie_timestamp_decode).
+      if (!c.timestamps || (sack && !c.sack) || (windowScale !== undefined && !c.windowScaling)) return false;
+      offered.timestamp = ts;
+      if (sack) offered.sackPermitted = true;
+      if (windowScale !== undefined) offered.windowScale = windowScale;
+    }
+    // No room in the accept queue: the ACK is dropped; the client's next segment may find room.
+    if (listener.full) {
+      this.counters.add('tcp.listen-overflow');
+      return true;
+    }
+    const t = this.create({ address: formatIPv4(localIp), port: listener.local.port }, remote, localIp, remoteIp, listener.options);
+    if (ts) t.tsOffset = tsOffset;
+    acceptCookie(t, seg, listener, iss, offered);
+    // The ACK completes the handshake. Its echo is no round-trip sample (the cookie's TSval was
+    // rounded down by up to 63 ms), so it is left out, as Linux takes none from a cookie handshake.
+    t.input(ts ? { ...seg, options: { ...seg.options, timestamp: { value: ts.value, echo: 0 } } } : seg, now);
+    return true;
   }
 
   /** RFC 9293 §3.10.7.1: no connection; answer anything but a RST with a RST. */
@@ -190,11 +263,16 @@ export class TcpLayer {
       window: 0,
       urgent: 0,
       options: {},
-      payload: new Uint8Array(0),
+      payload: EMPTY,
     };
-    this.tap?.('out', null, reply);
     this.counters.add('tcp.reset-sent');
-    this.ip.sendBuilt(PROTOCOL.TCP, localIp, remoteIp, emitTcp(reply, localIp, remoteIp, IPV4_HEADROOM), { dontFragment: true });
+    this.reply(reply, localIp, remoteIp);
+  }
+
+  /** Sends a segment that belongs to no connection. */
+  private reply(seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array): void {
+    this.tap?.('out', null, seg);
+    this.ip.sendBuilt(PROTOCOL.TCP, localIp, remoteIp, emitTcp(seg, localIp, remoteIp, IPV4_HEADROOM), { dontFragment: true });
   }
 
   private findListener(ip: Uint8Array, port: number): UserListener | null {

@@ -1,16 +1,15 @@
 /**
  * Received bytes: the in-order part the application has not read yet, and
- * the out-of-order segments held until the hole before them fills (RFC 9293
+ * the out-of-order bytes held until the hole before them fills (RFC 9293
  * §3.10.7.4, "segment text"). Both lie inside the window the receiver
- * advertised, so together they are bounded by the receive buffer. Also
- * produces the SACK blocks of RFC 2018 §4, most recently changed first.
+ * advertised, so together they are bounded by the receive buffer. The
+ * out-of-order part (ooo-queue.ts) exists only while it holds something.
  */
-import { add, diff, gt, lt } from './seq.js';
+import { OutOfOrderQueue, RUN_COST, type QueueStats } from './ooo-queue.js';
+import { add, diff } from './seq.js';
 
-interface Piece {
-  seq: number;
-  data: Uint8Array;
-}
+/** `insert`'s answer when the segment was dropped for want of room in the out-of-order queue. */
+export const DROPPED = -1;
 
 export class RecvBuffer {
   /** In-order bytes waiting for read(). */
@@ -19,17 +18,26 @@ export class RecvBuffer {
   /** Bytes of ready[readyHead] already read. */
   private readOffset = 0;
   readable = 0;
-  /** Out-of-order pieces sorted by sequence, not overlapping. */
-  private pending: Piece[] = [];
-  pendingBytes = 0;
-  /** Left edges of recently received out-of-order pieces, newest first (for SACK). */
-  private recent: number[] = [];
+  /** Out-of-order bytes; null while there are none. */
+  private ooo: OutOfOrderQueue | null = null;
+
+  /**
+   * How many separate out-of-order runs a receive buffer may hold: their
+   * overhead (RUN_COST each) stays within a quarter of the buffer. Full-sized
+   * segments never come near it (a 64 KiB window of 1460-byte segments makes
+   * at most 23 runs, the bound is 51); one-byte segments at every other
+   * offset do.
+   */
+  static maxRuns(recvBufferSize: number): number {
+    return Math.max(8, Math.floor(recvBufferSize / 4 / RUN_COST));
+  }
 
   /**
    * Takes a segment's bytes starting at `seq`, already trimmed to the window.
-   * Returns the new RCV.NXT (moved on over everything now contiguous).
+   * Returns the new RCV.NXT (moved on over everything now contiguous), or
+   * DROPPED when the out-of-order queue had no room for them.
    */
-  insert(rcvNxt: number, seq: number, data: Uint8Array): number {
+  insert(rcvNxt: number, seq: number, data: Uint8Array, maxRuns: number, stats: QueueStats): number {
     if (data.length === 0) return rcvNxt;
     const skip = diff(rcvNxt, seq);
     if (skip > 0) {
@@ -42,7 +50,11 @@ export class RecvBuffer {
       rcvNxt = add(rcvNxt, data.length);
       return this.drain(rcvNxt);
     }
-    this.hold(seq, data);
+    this.ooo ??= new OutOfOrderQueue(stats);
+    if (this.ooo.insert(seq, data, maxRuns) === 'dropped') {
+      if (this.ooo.count === 0) this.ooo = null;
+      return DROPPED;
+    }
     return rcvNxt;
   }
 
@@ -74,95 +86,48 @@ export class RecvBuffer {
     this.readyHead = 0;
     this.readOffset = 0;
     this.readable = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.recent = [];
+    this.ooo = null;
   }
 
   get hasPending(): boolean {
-    return this.pending.length > 0;
+    return this.ooo !== null;
   }
 
-  /** Up to `max` SACK blocks: the block holding the newest piece first, then other recent ones. */
+  /** Out-of-order runs held. */
+  get runs(): number {
+    return this.ooo?.count ?? 0;
+  }
+
+  /** Out-of-order bytes held. */
+  get pendingBytes(): number {
+    return this.ooo?.bytes ?? 0;
+  }
+
+  /** The memory they take, by the queue's account. */
+  get pendingMemory(): number {
+    return this.ooo?.memory ?? 0;
+  }
+
+  /** Up to `max` SACK blocks (RFC 2018 §4): the block holding the newest segment first, then those reported before. */
   sackBlocks(max: number): Array<[number, number]> {
-    const blocks = this.blocks();
-    const out: Array<[number, number]> = [];
-    for (const left of this.recent) {
-      const b = blocks.find(([l, r]) => !lt(left, l) && lt(left, r));
-      if (b && !out.includes(b)) out.push(b);
-      if (out.length === max) return out;
-    }
-    for (const b of blocks) {
-      if (out.length === max) break;
-      if (!out.includes(b)) out.push(b);
-    }
-    return out;
+    return this.ooo?.sackBlocks(max) ?? [];
   }
-
   private append(data: Uint8Array): void {
     this.ready.push(data);
     this.readable += data.length;
   }
 
-  /** Moves pieces that now join the in-order data across. */
+  /** Moves runs that now join the in-order data across. */
   private drain(rcvNxt: number): number {
-    while (this.pending.length > 0 && !gt(this.pending[0]!.seq, rcvNxt)) {
-      const p = this.pending.shift()!;
-      this.pendingBytes -= p.data.length;
-      const skip = diff(rcvNxt, p.seq);
-      if (skip < p.data.length) {
-        const data = p.data.subarray(skip);
-        this.append(data);
-        rcvNxt = add(rcvNxt, data.length);
-      }
+    const ooo = this.ooo;
+    if (!ooo) return rcvNxt;
+    for (let data = ooo.takeFirst(rcvNxt); data; data = ooo.takeFirst(rcvNxt)) {
+      if (data.length === 0) continue;
+      this.append(data);
+      rcvNxt = add(rcvNxt, data.length);
     }
-    if (this.pending.length === 0) this.recent = [];
+    if (ooo.count === 0) this.ooo = null;
     return rcvNxt;
-  }
-
-  private hold(seq: number, data: Uint8Array): void {
-    // Trim against neighbours so pieces never overlap; duplicates vanish.
-    const end = add(seq, data.length);
-    let i = 0;
-    while (i < this.pending.length && lt(this.pending[i]!.seq, seq)) i++;
-    const before = this.pending[i - 1];
-    if (before) {
-      const beforeEnd = add(before.seq, before.data.length);
-      if (!lt(beforeEnd, end)) return; // wholly covered
-      if (gt(beforeEnd, seq)) {
-        data = data.subarray(diff(beforeEnd, seq));
-        seq = beforeEnd;
-      }
-    }
-    // Remove later pieces this one covers entirely; cut this one short at the next.
-    while (i < this.pending.length) {
-      const next = this.pending[i]!;
-      const nextEnd = add(next.seq, next.data.length);
-      if (!gt(end, next.seq)) break;
-      if (!gt(nextEnd, end)) {
-        this.pending.splice(i, 1);
-        this.pendingBytes -= next.data.length;
-        continue;
-      }
-      data = data.subarray(0, diff(next.seq, seq));
-      break;
-    }
-    if (data.length === 0) return;
-    this.pending.splice(i, 0, { seq, data });
-    this.pendingBytes += data.length;
-    this.recent = [seq, ...this.recent.filter((s) => s !== seq)].slice(0, 4);
-  }
-
-  /** Contiguous runs of out-of-order bytes as [left, right). */
-  private blocks(): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    for (const p of this.pending) {
-      const last = out[out.length - 1];
-      const end = add(p.seq, p.data.length);
-      if (last && last[1] === p.seq) last[1] = end;
-      else out.push([p.seq, end]);
-    }
-    return out;
   }
 }
 

@@ -22,12 +22,21 @@ export class Scoreboard {
     return this.ranges.length > 0 ? this.ranges[this.ranges.length - 1]![1] : una;
   }
 
-  /** Merges blocks from one ACK; blocks outside (una, sndMax] are ignored (RFC 2018 §8: they may be stale or forged). */
-  update(blocks: Array<[number, number]>, una: number, sndMax: number): void {
+  /**
+   * Merges blocks from one ACK; blocks outside (una, sndMax] are ignored (RFC 2018 §8: they may be
+   * stale or forged). Returns whether any octet not SACKed before is now.
+   */
+  update(blocks: Array<[number, number]>, una: number, sndMax: number): boolean {
+    let more = false;
     for (const [left, right] of blocks) {
       if (!lt(left, right) || le(right, una) || gt(right, sndMax)) continue;
-      this.add(max(left, una), right);
+      const from = max(left, una);
+      if (this.unsacked(from, right) > 0) {
+        more = true;
+        this.add(from, right);
+      }
     }
+    return more;
   }
 
   /** SND.UNA moved: forget what it covers. */

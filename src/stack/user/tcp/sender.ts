@@ -85,13 +85,6 @@ export function sendAck(t: Tcb): void {
   transmit(t, ACK, t.sndNxt, EMPTY);
 }
 
-/** RFC 5961 §7: challenge ACKs share one per-second budget across the stack. */
-export function challengeAck(t: Tcb): void {
-  t.layer.counters.add('tcp.challenge-ack');
-  if (!t.layer.challengeAllowed()) return t.layer.counters.add('tcp.challenge-ack-limited');
-  sendAck(t);
-}
-
 export function sendReset(t: Tcb, seq: number): void {
   transmit(t, RST, seq, EMPTY);
 }
@@ -232,11 +225,13 @@ export function onAck(t: Tcb, seg: TcpSegment, segLen: number): void {
   const ack = seg.ack;
   const now = t.layer.clock.now();
   const window = seg.flags & SYN ? seg.window : seg.window << t.sndShift;
-  if (t.scoreboard && seg.options.sack) t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax);
+  const sackedMore = t.scoreboard !== null && seg.options.sack !== undefined && t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax);
   const acked = diff(ack, t.sndUna);
   if (acked > 0) {
     newAck(t, seg, acked, now);
-  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax) {
+  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax && (!t.scoreboard || sackedMore)) {
+    // With SACK, a duplicate ACK is one that SACKs octets not SACKed before (RFC 6675 §2): a bare
+    // one says nothing about loss, and may be an answer to someone else's blind segment.
     duplicateAck(t);
   }
   if (lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && le(t.sndWl2, ack))) {
@@ -304,6 +299,9 @@ function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number): void {
   }
   // RFC 6298 §5.2–5.3: stop the timer when everything is acknowledged, else restart it.
   t.rtoAt = t.sndUna === t.sndMax ? NONE : now + t.rtt.rto;
+  // The ACK stops where a SACKed range starts: the receiver dropped what it had SACKed (RFC 2018 §8
+  // lets it). As Linux (tcp_check_sack_reneging), time out soon, after max(SRTT/2, 10 ms).
+  if (t.scoreboard && t.scoreboard.sackedEnd(ack) !== null) t.rtoAt = now + Math.max(t.rtt.srtt / 2, 10);
 
   if (finAcked) {
     if (t.state === State.FinWait1) {
@@ -372,6 +370,12 @@ export function onRetransmitTimeout(t: Tcb): void {
     return t.fail(t.softError ?? stackError('ETIMEDOUT'));
   }
   t.layer.counters.add('tcp.rto');
+  // The first unacknowledged segment is marked SACKed: the receiver reneged, so no mark can be trusted
+  // (RFC 2018 §8; Linux's tcp_timeout_mark_lost).
+  if (t.scoreboard && t.scoreboard.sackedEnd(t.sndUna) !== null) {
+    t.layer.counters.add('tcp.sack-reneging');
+    t.scoreboard.clear();
+  }
   // RFC 5681 eq. (4) on the first timeout of a segment; RFC 6298 §5.5–5.6 backoff.
   if (t.retries === 1) t.ssthresh = Math.max(Math.floor(diff(t.sndMax, t.sndUna) / 2), 2 * t.mss);
   t.cwnd = t.mss;

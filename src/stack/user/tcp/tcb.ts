@@ -11,13 +11,15 @@
  */
 import { stackError, type SocketError } from '../../../socket/errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../../types.js';
-import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
+import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
 import type { TcpLayer } from './layer.js';
-import { RecvBuffer } from './recv-buffer.js';
+import { DROPPED, RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
-import { Scoreboard } from './scoreboard.js';
+import type { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { add, diff, ge, gt, inRange, le, lt } from './seq.js';
+import { challengeAck, oowAck, oowAllowed } from './ratelimit.js';
+import { negotiate } from './handshake.js';
 import * as sender from './sender.js';
 import type { UserListener } from './listener.js';
 
@@ -81,6 +83,8 @@ export class Tcb implements StreamConnection {
   finReceived = false;
   /** The peer's FIN seen out of order: its sequence number. */
   peerFinSeq = -1;
+  /** When (whole ms) we last answered a segment out of the window; -1 never (Linux's last_oow_ack_time). */
+  lastOowAck = -1;
 
   // Congestion control (RFC 5681, 6582, 6675).
   cwnd = 0;
@@ -215,26 +219,6 @@ export class Tcb implements StreamConnection {
 
   // ---- events from the layer ----
 
-  /** Sends the SYN of an active open. */
-  open(): void {
-    this.state = State.SynSent;
-    this.rcvShift = this.layer.config.windowScaling ? windowShift(this.options.recvBufferSize) : 0;
-    sender.sendSyn(this);
-  }
-
-  /** A SYN arrived at a listener: answer with SYN-ACK (RFC 9293 §3.10.7.2). */
-  accept(seg: TcpSegment, listener: UserListener): void {
-    this.listener = listener;
-    this.state = State.SynReceived;
-    this.irs = seg.seq;
-    this.rcvNxt = add(seg.seq, 1);
-    this.negotiate(seg.options);
-    this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
-    this.sndWl1 = seg.seq;
-    this.sndWl2 = this.iss;
-    sender.sendSyn(this);
-  }
-
   /** An ICMP destination unreachable quoting one of our segments. */
   icmpError(code: number, mtu: number | undefined): void {
     if (code === 4 && mtu !== undefined) return sender.lowerMss(this, mtu);
@@ -254,13 +238,13 @@ export class Tcb implements StreamConnection {
     const ts = seg.options.timestamp;
     if (this.tsOk && ts && !(seg.flags & RST) && lt(ts.value, this.tsRecent) && this.state !== State.SynReceived) {
       this.layer.counters.add('tcp.paws-rejected');
-      sender.sendAck(this);
-      return;
+      return oowAck(this, seg);
     }
 
-    // A retransmitted SYN while our SYN-ACK is unanswered: send the SYN-ACK again.
+    // A retransmitted SYN while our SYN-ACK is unanswered: send the SYN-ACK again, at most every
+    // tcp_invalid_ratelimit (Linux's tcp_check_req), so a SYN flood on one 4-tuple is not mirrored.
     if (this.state === State.SynReceived && seg.flags & SYN && !(seg.flags & ACK) && seg.seq === this.irs) {
-      sender.sendSyn(this);
+      if (oowAllowed(this, seg)) sender.sendSyn(this);
       return;
     }
 
@@ -282,14 +266,14 @@ export class Tcb implements StreamConnection {
         if (this.state === State.TimeWait && seg.flags & SYN) return this.layer.reopenFromTimeWait(this, seg);
         // The peer's FIN again (it lies below RCV.NXT): ACK it and restart the 2·MSL wait.
         if (this.state === State.TimeWait && seg.flags & FIN) return this.inputTimeWait(seg);
-        sender.sendAck(this);
+        oowAck(this, seg);
       }
       return;
     }
 
     // Step 2: RST, checked as RFC 5961 §3.2 asks: only an exact match resets.
     if (seg.flags & RST) {
-      if (seg.seq !== this.rcvNxt) return sender.challengeAck(this);
+      if (seg.seq !== this.rcvNxt) return challengeAck(this);
       return this.onReset();
     }
 
@@ -300,7 +284,7 @@ export class Tcb implements StreamConnection {
         this.layer.remove(this);
         return;
       }
-      return sender.challengeAck(this);
+      return challengeAck(this);
     }
 
     // Step 5: ACK.
@@ -311,7 +295,7 @@ export class Tcb implements StreamConnection {
     }
     if (ts && le(seg.seq, this.lastAckSent) && ge(ts.value, this.tsRecent)) this.tsRecent = ts.value;
     // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
-    if (gt(seg.ack, this.sndMax) || lt(seg.ack, this.sndUna - this.maxSndWnd)) return sender.challengeAck(this);
+    if (gt(seg.ack, this.sndMax) || lt(seg.ack, this.sndUna - this.maxSndWnd)) return challengeAck(this);
     if (this.state === State.TimeWait) return this.inputTimeWait(seg);
     sender.onAck(this, seg, len);
     if (this.isClosed()) return;
@@ -339,7 +323,7 @@ export class Tcb implements StreamConnection {
     // Our SYN's window was measured from nothing; from now on the edge is measured from RCV.NXT
     // (the window the SYN offered, so data on the SYN-ACK fits in it).
     this.rcvAdv = add(this.rcvNxt, Math.min(this.receiveWindow(), 0xffff));
-    this.negotiate(seg.options);
+    negotiate(this, seg.options);
     if (ackOk) {
       this.sndWnd = seg.window;
       this.established(seg);
@@ -414,7 +398,10 @@ export class Tcb implements StreamConnection {
       // shutdown(SHUT_RD): acknowledged and dropped.
       if (seg.seq === this.rcvNxt) this.rcvNxt = add(this.rcvNxt, data.length);
     } else {
-      this.rcvNxt = this.recvBuf.insert(this.rcvNxt, seg.seq, data);
+      const next = this.recvBuf.insert(this.rcvNxt, seg.seq, data, RecvBuffer.maxRuns(this.options.recvBufferSize), this.layer.counters);
+      // No room in the out-of-order queue: dropped unacknowledged, as Linux drops it (tcp_data_queue_ofo).
+      if (next === DROPPED) return;
+      this.rcvNxt = next;
     }
     if (this.rcvNxt === before || hadHoles || this.recvBuf.hasPending) {
       // Out of order, a duplicate, or filling a hole: ACK at once (RFC 5681 §4.2) so the sender learns fast.
@@ -473,28 +460,6 @@ export class Tcb implements StreamConnection {
     if (len === 0) return wnd <= 0 ? seq === this.rcvNxt : inRange(seq, this.rcvNxt, this.rcvAdv);
     if (wnd <= 0) return false;
     return inRange(seq, this.rcvNxt, this.rcvAdv) || inRange(add(seq, len - 1), this.rcvNxt, this.rcvAdv);
-  }
-
-  /** Adopts what the peer's SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
-  private negotiate(o: TcpOptions): void {
-    const c = this.layer.config;
-    const route = this.layer.ip.route(this.remoteIp);
-    const ourMss = Math.min(c.mss, (route?.mtu ?? 576) - 40);
-    this.mss = Math.max(64, Math.min(o.mss ?? 536, ourMss));
-    if (c.windowScaling && o.windowScale !== undefined) {
-      this.sndShift = Math.min(o.windowScale, 14);
-      if (this.state !== State.SynSent) this.rcvShift = windowShift(this.options.recvBufferSize);
-    } else {
-      this.sndShift = 0;
-      this.rcvShift = 0;
-    }
-    this.tsOk = c.timestamps && o.timestamp !== undefined;
-    if (this.tsOk) {
-      this.tsRecent = o.timestamp!.value;
-      this.mss -= 12; // the timestamp option rides on every segment
-    }
-    this.sackOk = c.sack && o.sackPermitted === true;
-    if (this.sackOk) this.scoreboard = new Scoreboard();
   }
 
   // ---- closing ----
@@ -668,13 +633,6 @@ export class Tcb implements StreamConnection {
     if (this.isClosed()) return;
     this.armTimer();
   }
-}
-
-/** Window scale (RFC 7323 §2.3) large enough that the whole buffer fits, and at least Linux's usual 7. */
-export function windowShift(recvBufferSize: number): number {
-  let shift = 7;
-  while (shift < 14 && recvBufferSize > 0xffff << shift) shift++;
-  return shift;
 }
 
 export { ACK, FIN, PSH, RST, SYN };
