@@ -136,7 +136,7 @@ export class ClientConnection {
         () => {
           if (streaming) this.streamingBody = false;
         },
-        (err: Error) => this.destroy(err),
+        (err: unknown) => this.destroy(asHttpError(err, 'sending the request')),
       );
     if (d.signal) {
       // HTTP/1.1 cannot cancel one exchange on a connection: aborting means closing it (RFC 9112 §9.6).
@@ -157,9 +157,11 @@ export class ClientConnection {
     this.reusable = false;
     this.io.close();
     if (this.current && !this.current.done) this.current.fail(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed during the body'));
+    // A request the server began to answer (even with a 1xx only) is not sent again; until its
+    // final head arrives its promise is pending, so it gets the error.
     const orphans = this.inFlight.splice(0).filter((d) => {
       if (d === failed || d.answered) {
-        if (!d.answered) d.reject(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed'));
+        if (!d.response) d.reject(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed before the final response'));
         return false;
       }
       return true;
@@ -267,8 +269,15 @@ export class ClientConnection {
         if (this.current?.full) await this.current.whenDrained();
       }
     } catch (e) {
-      error = e instanceof Error ? e : new Error(String(e));
+      error = asHttpError(e, 'reading the response');
     }
     this.destroy(error);
   }
+}
+
+/** Failures of the connection itself (a reset, a socket timeout) as an HttpError, the original kept as the cause. */
+function asHttpError(e: unknown, doing: string): HttpError {
+  if (e instanceof HttpError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new HttpError('ERR_HTTP_SOCKET', `${doing}: ${message}`, { cause: e });
 }
