@@ -64,6 +64,7 @@ export interface ServeOptions {
   port?: number;
   /** Default: a new library over the kernel stack, labelled 'http-server'. */
   lib?: SocketLibrary;
+  /** Parser limits; a request body is limited to 1 MiB unless `maxBodyBytes` says otherwise (nginx's client_max_body_size). */
   limits?: Partial<HttpLimits>;
   /** Milliseconds a new connection may wait before sending its first byte. Default 10 s. */
   firstByteTimeout?: number;
@@ -1083,7 +1084,7 @@ class Server implements HttpServer {
     this.handler = handler;
     this.lib = options.lib ?? new SocketLibrary(new KernelStack(), { label: 'http-server' });
     this.address = options.host ?? '127.0.0.1';
-    this.limits = options.limits;
+    this.limits = { maxBodyBytes: 1024 * 1024, ...options.limits };
     this.firstByteTimeout = positive(options.firstByteTimeout ?? 10_000, 'firstByteTimeout');
     this.headersTimeout = positive(options.headersTimeout ?? 60_000, 'headersTimeout');
     this.requestTimeout = positive(options.requestTimeout ?? 300_000, 'requestTimeout');

@@ -97,7 +97,8 @@ let scratch: string;
 
 before(async () => {
   need('curl', 'curl');
-  server = await serve(app, { keepAliveTimeout: 2000 });
+  // Above the 1 MiB default body limit, for the large uploads below.
+  server = await serve(app, { keepAliveTimeout: 2000, limits: { maxBodyBytes: 8 * 1024 * 1024 } });
   port = server.port;
   scratch = mkdtempSync(join(tmpdir(), 'http-server-test-'));
 });
@@ -392,6 +393,18 @@ test('413 for a body over the configured limit, by Content-Length or by chunks',
   assert.ok(byChunks.closed);
   const fits = await exchange(small.port, `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n${'x'.repeat(1000)}`);
   assert.equal(JSON.parse(responses(fits.data)[0]!.body.toString()).length, 1000);
+});
+
+test('by default a request body is limited to 1 MiB: 413 past it (declared or chunked), whole below it', async () => {
+  const s = await another(app, {});
+  const MiB = 1024 * 1024;
+  const declared = await exchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MiB + 1}\r\n\r\n`);
+  assert.equal(responses(declared.data)[0]!.status, 413);
+  const piece = `${(64 * 1024).toString(16)}\r\n${'z'.repeat(64 * 1024)}\r\n`;
+  const chunked = await exchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${piece.repeat(17)}0\r\n\r\n`);
+  assert.equal(responses(chunked.data)[0]!.status, 413);
+  const fits = await exchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${MiB}\r\n\r\n${'x'.repeat(MiB)}`);
+  assert.equal(JSON.parse(responses(fits.data)[0]!.body.toString()).length, MiB);
 });
 
 test('a slow client that sends half a head gets 408 and the close after headersTimeout', async () => {
