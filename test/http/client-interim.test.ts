@@ -6,48 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import net from 'node:net';
-import { after, test } from 'node:test';
-import { Agent } from '../../src/http/agent.js';
+import { test } from 'node:test';
 import { request } from '../../src/http/client.js';
 import { fetch } from '../../src/http/fetch.js';
 import { HttpError } from '../../src/wire/http/errors.js';
+import { agent, rawServer, within } from './scripted.js';
 
-const agents: Agent[] = [];
-const servers: net.Server[] = [];
-after(async () => {
-  for (const a of agents) await a.close();
-  for (const s of servers) s.close();
-});
-
-function agent(options: ConstructorParameters<typeof Agent>[0] = {}): Agent {
-  const a = new Agent({ proxy: false, ...options });
-  agents.push(a);
-  return a;
-}
-
-/** A raw server that answers the first bytes of each request with `first`, then does `then`. */
-async function interimServer(first: string, then: (socket: net.Socket) => void): Promise<string> {
-  const server = net.createServer((socket) => {
-    socket.on('error', () => {});
-    socket.once('data', () => {
-      socket.write(first);
-      // A moment later, so the 1xx is parsed before what follows it.
-      setTimeout(() => then(socket), 20);
-    });
+/** A raw server that answers a request's first bytes with `first`, then does `then`. */
+function interimServer(first: string, then: (socket: net.Socket) => void): Promise<string> {
+  return rawServer((socket, index) => {
+    if (index > 0) return;
+    socket.write(first);
+    // A moment later, so the 1xx is parsed before what follows it.
+    setTimeout(() => then(socket), 20);
   });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
-}
-
-/** Settles like `p`, or rejects if `p` is still pending after `ms` (the bug this file is about). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const pending = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
-  return Promise.race([p, pending]).finally(() => clearTimeout(timer));
 }
 
 const INTERIM: Record<string, string> = {

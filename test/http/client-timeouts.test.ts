@@ -7,42 +7,11 @@
  * node:net servers on loopback play the slow and the malicious.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import net from 'node:net';
-import { after, describe, test } from 'node:test';
-import { Agent } from '../../src/http/agent.js';
+import { describe, test } from 'node:test';
 import { request } from '../../src/http/client.js';
 import { HttpError } from '../../src/wire/http/errors.js';
-
-const agents: Agent[] = [];
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
-after(async () => {
-  for (const a of agents) await a.close();
-  for (const s of sockets) s.destroy();
-  for (const s of servers) s.close();
-});
-
-function agent(options: ConstructorParameters<typeof Agent>[0] = {}): Agent {
-  const a = new Agent({ proxy: false, ...options });
-  agents.push(a);
-  return a;
-}
-
-/** A raw server; `onRequest` runs for each chunk of request bytes on a connection. */
-async function rawServer(onRequest: (socket: net.Socket, index: number) => void): Promise<string> {
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    let index = 0;
-    socket.on('data', () => onRequest(socket, index++));
-  });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
-}
+import { agent, rawServer, within } from './scripted.js';
 
 /** Writes `text` one byte every `gap` ms while the socket is open. */
 function drip(socket: net.Socket, text: string, gap: number): void {
@@ -52,12 +21,6 @@ function drip(socket: net.Socket, text: string, gap: number): void {
     socket.write(text[i++]!);
   }, gap);
   socket.once('close', () => clearInterval(timer));
-}
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const pending = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
-  return Promise.race([p, pending]).finally(() => clearTimeout(timer));
 }
 
 const OK = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
