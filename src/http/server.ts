@@ -123,6 +123,8 @@ export interface HttpServer {
 
 const CRLF = '\r\n';
 const READ_BUFFER = 16 * 1024;
+/** A connection reads its first bytes into this much, and takes the full buffer once it has sent some: silent ones stay small. */
+const FIRST_READ = 1024;
 const OUT_BUFFER = 16 * 1024;
 /** Above this a chunk is written on its own rather than copied next to its framing. */
 const COPY_LIMIT = 16 * 1024;
@@ -650,7 +652,7 @@ class Connection implements ParserCallbacks {
   remoteAddress = '';
   remotePort = 0;
   private readonly parser: HttpParser;
-  private readonly buf = new Uint8Array(READ_BUFFER);
+  private buf = new Uint8Array(FIRST_READ);
   private readonly readOptions = { timeout: 1 };
   private out: Buffer | null = null;
   /** Requests whose heads have been parsed and that wait for their turn. */
@@ -818,6 +820,8 @@ class Connection implements ParserCallbacks {
     } catch (e) {
       this.failParse(e);
     }
+    // The parser keeps nothing of its input between calls, so the buffer can be swapped.
+    if (this.buf.length === FIRST_READ) this.buf = new Uint8Array(READ_BUFFER);
   }
 
   /** The parser refused the input: nothing after this point is parsed. */
