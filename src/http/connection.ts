@@ -366,5 +366,7 @@ export function abortError(signal: AbortSignal, when: string): HttpError {
 function asHttpError(e: unknown, doing: string): HttpError {
   if (e instanceof HttpError) return e;
   const message = e instanceof Error ? e.message : String(e);
+  // Reads wait without a timeout of their own here, so a timed-out call is a write the server did not take.
+  if ((e as { code?: unknown }).code === 'ETIMEDOUT') return new HttpError('ERR_HTTP_WRITE_TIMEOUT', `the server took none of the request for the socket's writeTimeout: ${message}`, { cause: e });
   return new HttpError('ERR_HTTP_SOCKET', `${doing}: ${message}`, { cause: e });
 }

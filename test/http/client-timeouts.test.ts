@@ -11,6 +11,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import { request } from '../../src/http/client.js';
 import { HttpError } from '../../src/wire/http/errors.js';
+import { kernelLibrary } from '../helpers.js';
 import { agent, rawServer, within } from './scripted.js';
 
 /** Writes `text` one byte every `gap` ms while the socket is open. */
@@ -115,6 +116,26 @@ describe('slow servers', { concurrency: true }, () => {
     assert.equal(await x.body.text(), 'a');
     assert.equal(await y.body.text(), 'b');
   });
+});
+
+test('a server that stops reading the request body: ERR_HTTP_WRITE_TIMEOUT after the socket write timeout, naming it', async () => {
+  // Accepts and never reads: the kernel's buffers fill and the write waits.
+  const server = net.createServer((socket) => {
+    socket.pause();
+    socket.on('error', () => {});
+    setTimeout(() => socket.destroy(), 5000);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const lib = kernelLibrary('write-timeout', { defaults: { writeTimeout: 300 } });
+  const a = agent({ lib });
+  try {
+    const ms = await rejectsWith(request(`http://127.0.0.1:${port}/`, { agent: a, method: 'PUT', body: new Uint8Array(64 * 1024 * 1024) }), 'ERR_HTTP_WRITE_TIMEOUT', /writeTimeout/, 5000);
+    assert.ok(ms < 3000, `after ${ms.toFixed(0)} ms`);
+  } finally {
+    server.close();
+  }
 });
 
 describe('an AbortSignal bounds the whole request', { concurrency: true }, () => {
