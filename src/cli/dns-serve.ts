@@ -3,7 +3,7 @@
  * an authoritative server for one zone over the kernel stack, answering on
  * UDP and TCP until SIGINT or SIGTERM.
  */
-import { serveDns } from '../dns/server.js';
+import { serveDns, type DnsServerOptions } from '../dns/server.js';
 import { loadZone } from '../dns/zone.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
@@ -11,13 +11,22 @@ import { hostPort } from '../trace/text.js';
 import { ipFamily } from '../wire/ip.js';
 import { parseArgs } from 'node:util';
 import { parseCommand } from './args.js';
+import { countFlag, FlagError, secondsFlag } from './limits.js';
 
-const USAGE = `Usage: protostack dns-serve ZONEFILE [--port N] [--address A] [--origin NAME]
+const USAGE = `Usage: protostack dns-serve ZONEFILE [--port N] [--address A] [--origin NAME] [limits]
 
 Serves the zone in ZONEFILE (an RFC 1035 master file) over UDP and TCP.
   --port N        default 5353 (53 needs privileges); 0 picks a free port
   --address A     default 127.0.0.1
   --origin NAME   the zone's name, when the file has no $ORIGIN
+Limits:
+  --udp-size BYTES     the largest UDP answer, 512-65535, default 1232 (larger ones
+                       are truncated, and the client asks again over TCP)
+  --rate-limit N       at most N UDP answers a second to each source network (/24,
+                       /56); past it answers are dropped, every 2nd sent as TC. Default off
+  --max-tcp N          TCP connections open at once, default 64; at the cap the
+                       longest idle one (else the slowest) makes room
+  --idle-timeout SECS  a TCP client's time for each query, default 10
 Stops on Ctrl-C (SIGINT) or SIGTERM.
 `;
 
@@ -36,6 +45,10 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
         port: { type: 'string', short: 'p' },
         address: { type: 'string', short: 'a' },
         origin: { type: 'string' },
+        'udp-size': { type: 'string' },
+        'rate-limit': { type: 'string' },
+        'max-tcp': { type: 'string' },
+        'idle-timeout': { type: 'string' },
       },
     }),
   );
@@ -46,6 +59,19 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
   const address = values.address ?? '127.0.0.1';
   if (ipFamily(address) === 0) return fail(`--address must be an IP address, not '${address}'`, 2);
+  let limits: DnsServerOptions;
+  try {
+    const rate = countFlag(values['rate-limit'], '--rate-limit', 1, 1_000_000);
+    limits = {
+      udpSize: countFlag(values['udp-size'], '--udp-size', 512, 65_535),
+      maxTcpConnections: countFlag(values['max-tcp'], '--max-tcp', 1, 1_000_000),
+      idleTimeout: secondsFlag(values['idle-timeout'], '--idle-timeout'),
+      ...(rate !== undefined ? { rateLimit: { responsesPerSecond: rate } } : {}),
+    };
+  } catch (e) {
+    if (e instanceof FlagError) return fail(e.message, 2);
+    throw e;
+  }
 
   let zone;
   try {
@@ -56,7 +82,7 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
   const lib = new SocketLibrary(new KernelStack(), { label: 'dns-server' });
   let server;
   try {
-    server = await serveDns(lib, [zone], { address, port: Number(portText) });
+    server = await serveDns(lib, [zone], { ...limits, address, port: Number(portText) });
   } catch (e) {
     return fail((e as Error).message, 1);
   }

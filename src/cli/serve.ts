@@ -7,17 +7,25 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCommand } from './args.js';
-import { serve, type ServerRequest, type ServerResponse } from '../http/server.js';
+import { countFlag, FlagError, secondsFlag } from './limits.js';
+import { serve, type ServeOptions, type ServerRequest, type ServerResponse } from '../http/server.js';
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { ipFamily } from '../wire/ip.js';
 
-const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H]
+const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [limits]
 
 Serves the files under DIR (default: the current directory) over HTTP/1.1.
   --port N, -p N   default 8080; 0 picks a free port
   --host H         the address to listen on, default 127.0.0.1
+Limits (times in seconds, decimals allowed):
+  --max-connections N        connections open at once, default 4096; at the cap the
+                             longest idle one (else the slowest head) makes room
+  --first-byte-timeout SECS  a new connection's wait for its first byte, default 10
+  --headers-timeout SECS     a request head, from its first byte, default 60
+  --request-timeout SECS     a whole request, body included, default 300
+  --keep-alive-timeout SECS  an idle kept-alive connection, default 5
 GET and HEAD, index.html for directories, ETag/Last-Modified with 304s,
 single byte ranges. Logs one line per request; stops on Ctrl-C or SIGTERM.
 `;
@@ -36,6 +44,11 @@ export async function serveCommand(args: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        'max-connections': { type: 'string' },
+        'first-byte-timeout': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
       },
     }),
   );
@@ -47,6 +60,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
   const host = values.host ?? '127.0.0.1';
   if (ipFamily(host) === 0) return fail(`--host must be an IP address, not '${host}'`, 2);
+  let limits: ServeOptions;
+  try {
+    limits = {
+      maxConnections: countFlag(values['max-connections'], '--max-connections', 1, 1_000_000),
+      firstByteTimeout: secondsFlag(values['first-byte-timeout'], '--first-byte-timeout'),
+      headersTimeout: secondsFlag(values['headers-timeout'], '--headers-timeout'),
+      requestTimeout: secondsFlag(values['request-timeout'], '--request-timeout'),
+      keepAliveTimeout: secondsFlag(values['keep-alive-timeout'], '--keep-alive-timeout'),
+    };
+  } catch (e) {
+    if (e instanceof FlagError) return fail(e.message, 2);
+    throw e;
+  }
   try {
     if (!(await stat(dir)).isDirectory()) return fail(`${dir} is not a directory`, 1);
   } catch (e) {
@@ -71,7 +97,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const lib = new SocketLibrary(new KernelStack(), { label: 'http-server' });
   let server;
   try {
-    server = await serve(handler, { host, port: Number(portText), lib });
+    server = await serve(handler, { ...limits, host, port: Number(portText), lib });
   } catch (e) {
     return fail((e as Error).message, 1);
   }

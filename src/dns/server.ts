@@ -6,9 +6,11 @@
  */
 import { SocketError } from '../socket/errors.js';
 import type { SocketLibrary } from '../socket/library.js';
+import { ShedOrder } from '../socket/shedding.js';
 import { decodeHeader, decodeMessage, encodeMessage, frameTcp } from '../wire/dns/index.js';
 import { isSubdomain, normalizeName } from '../wire/dns/name.js';
 import { CLASS, OPCODE, RCODE, TYPE, emptyMessage, type DnsMessage } from '../wire/dns/types.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { Zone } from './zone.js';
 
 export interface DnsServerOptions {
@@ -16,12 +18,18 @@ export interface DnsServerOptions {
   address?: string;
   /** Default 0: the stack picks one free for both UDP and TCP. */
   port?: number;
-  /** The largest UDP response we send to an EDNS client, and what our OPT advertises (RFC 6891 §6.2.5). Default 4096. */
+  /**
+   * The largest UDP response we send to an EDNS client, and what our OPT advertises (RFC 6891 §6.2.5).
+   * Default 1232, the DNS flag day 2020 value (as the resolver offers): no IP fragmentation, and a
+   * 45-byte query cannot draw more than about 27 times its size.
+   */
   udpSize?: number;
   /** Milliseconds a TCP client has for each whole query (from the connection or the last answer), and for taking each answer; then we close. Default 10 s. */
   idleTimeout?: number;
-  /** TCP connections served at once; further ones wait in the listen backlog. Default 64. */
+  /** TCP connections open at once; at the cap the longest idle one (else the slowest) is closed for a newcomer. Default 64. */
   maxTcpConnections?: number;
+  /** Response-rate limiting of UDP answers per source network (BIND's RRL); off by default. */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface DnsServerStats {
@@ -37,6 +45,16 @@ export interface DnsServerStats {
   /** Socket errors the loops survived. */
   errors: number;
   tcpConnections: number;
+  /** Idle or slow TCP connections closed to make room for new ones. */
+  shed: number;
+  /** UDP answers withheld by the rate limit (sent as a bare TC reply or not at all). */
+  rateLimited: number;
+}
+
+/** One TCP connection: an object of its own, since its descriptor number is reused once closed. */
+interface TcpConnection {
+  fd: number;
+  task: Promise<void> | null;
 }
 
 /** Without EDNS a UDP message is at most 512 bytes (RFC 1035 §4.2.1). */
@@ -57,7 +75,7 @@ export async function serveDns(lib: SocketLibrary, zones: readonly Zone[], optio
 }
 
 export class DnsServer {
-  readonly stats: DnsServerStats = { queries: 0, responses: 0, dropped: 0, formErrors: 0, truncated: 0, errors: 0, tcpConnections: 0 };
+  readonly stats: DnsServerStats = { queries: 0, responses: 0, dropped: 0, formErrors: 0, truncated: 0, errors: 0, tcpConnections: 0, shed: 0, rateLimited: 0 };
   /** The address and port both sockets are bound to; the port is known once open() resolves. */
   address: string;
   port = 0;
@@ -65,14 +83,17 @@ export class DnsServer {
   private readonly udpSize: number;
   private readonly idleTimeout: number;
   private readonly maxTcp: number;
+  private readonly limiter: RateLimiter | null;
   private readonly wantedPort: number;
   private udpFd = -1;
   private tcpFd = -1;
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly loops: Promise<void>[] = [];
-  /** Open connections and the task serving each; whoever deletes an entry closes its descriptor, exactly once. */
-  private readonly connections = new Map<number, Promise<void>>();
+  /** Open connections; whoever deletes one closes its descriptor, exactly once. */
+  private readonly connections = new Set<TcpConnection>();
+  /** Which connection to close first when the cap is reached. */
+  private readonly shedOrder = new ShedOrder<TcpConnection>();
   private slotWaiters: (() => void)[] = [];
 
   constructor(
@@ -89,7 +110,8 @@ export class DnsServer {
     }
     this.address = options.address ?? '127.0.0.1';
     this.wantedPort = options.port ?? 0;
-    this.udpSize = options.udpSize ?? 4096;
+    this.udpSize = options.udpSize ?? 1232;
+    this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
     this.idleTimeout = options.idleTimeout ?? 10_000;
     this.maxTcp = options.maxTcpConnections ?? 64;
     if (!Number.isInteger(this.udpSize) || this.udpSize < PLAIN_UDP_SIZE || this.udpSize > MAX_TCP_SIZE) throw new RangeError('udpSize must be 512-65535');
@@ -144,8 +166,8 @@ export class DnsServer {
       for (const wake of this.slotWaiters.splice(0)) wake();
       // Closing a descriptor wakes the call sleeping on it with EBADF, which ends its loop.
       for (const fd of [this.udpFd, this.tcpFd]) if (fd >= 0) await this.lib.close(fd).catch(() => {});
-      const tasks = [...this.connections.values()];
-      for (const fd of [...this.connections.keys()]) await this.closeConnection(fd);
+      const tasks = [...this.connections].map((c) => c.task);
+      for (const c of [...this.connections]) await this.closeConnection(c);
       await Promise.allSettled([...this.loops, ...tasks]);
     })();
     return this.closing;
@@ -240,8 +262,15 @@ export class DnsServer {
         if (code(e) !== 'ETIMEDOUT') await this.survived();
         continue;
       }
-      const reply = this.respond(buffer.subarray(0, from.bytes), 'udp');
+      const query = buffer.subarray(0, from.bytes);
+      let reply = this.respond(query, 'udp');
       if (!reply) continue;
+      const verdict = this.limiter?.check(from.address, this.lib.stack.now()) ?? 'send';
+      if (verdict !== 'send') {
+        this.stats.rateLimited++;
+        reply = verdict === 'slip' ? slipReply(query) : null;
+        if (!reply) continue;
+      }
       try {
         await this.lib.sendto(this.udpFd, reply, from.address, from.port);
         this.stats.responses++;
@@ -256,8 +285,8 @@ export class DnsServer {
 
   private async acceptLoop(): Promise<void> {
     while (!this.closed) {
-      // At the bound, stop accepting: new clients wait in the backlog until a connection ends.
-      while (this.connections.size >= this.maxTcp && !this.closed) await new Promise<void>((wake) => this.slotWaiters.push(wake));
+      // At the bound with no connection to shed (all answering), new clients wait in the backlog.
+      while (this.connections.size >= this.maxTcp && this.shedOrder.size === 0 && !this.closed) await this.slot();
       if (this.closed) return;
       let fd: number;
       try {
@@ -267,21 +296,39 @@ export class DnsServer {
         if (code(e) !== 'ETIMEDOUT') await this.survived();
         continue;
       }
+      // Room for the newcomer: the longest idle connection goes, else the slowest (RFC 7766 §6.2.3).
+      while (this.connections.size >= this.maxTcp && !this.closed) {
+        const victim = this.shedOrder.pick();
+        if (victim === undefined) await this.slot();
+        else {
+          this.stats.shed++;
+          await this.closeConnection(victim);
+        }
+      }
       if (this.closed) {
         await this.lib.close(fd).catch(() => {});
         return;
       }
       this.stats.tcpConnections++;
-      const task = this.serveConnection(fd).then(
-        () => this.closeConnection(fd),
-        () => this.closeConnection(fd),
-      );
-      this.connections.set(fd, task);
+      const conn: TcpConnection = { fd, task: null };
+      this.connections.add(conn);
+      const done = () => this.closeConnection(conn);
+      conn.task = this.serveConnection(conn).then(done, done);
     }
   }
 
+  /** Waits until a connection closes or becomes one that may be shed. */
+  private slot(): Promise<void> {
+    return new Promise<void>((wake) => this.slotWaiters.push(wake));
+  }
+
+  private wakeSlot(): void {
+    this.slotWaiters.shift()?.();
+  }
+
   /** Answers length-prefixed queries in the order they came, several per connection (RFC 7766 §6.2.1). */
-  private async serveConnection(fd: number): Promise<void> {
+  private async serveConnection(conn: TcpConnection): Promise<void> {
+    const fd = conn.fd;
     const chunk = new Uint8Array(16 * 1024);
     const clock = this.lib.stack;
     // Bytes read but not yet a whole message: at most one message and one chunk, because a
@@ -295,6 +342,7 @@ export class DnsServer {
         while (pending.length >= 2) {
           const length = (pending[0]! << 8) | pending[1]!;
           if (pending.length < 2 + length) break;
+          this.shedOrder.busy(conn);
           const reply = this.respond(pending.subarray(2, 2 + length), 'tcp');
           pending = pending.subarray(2 + length);
           if (!reply) continue; // a dropped message is no progress: the deadline stands
@@ -304,6 +352,10 @@ export class DnsServer {
         }
         const left = deadline - clock.now();
         if (left <= 0) return;
+        // Waiting: with nothing of a query it may be shed first, with part of one next.
+        if (pending.length === 0) this.shedOrder.idle(conn);
+        else this.shedOrder.slow(conn);
+        if (this.slotWaiters.length > 0) this.wakeSlot();
         const n = await this.lib.read(fd, chunk, undefined, { timeout: left });
         if (n === 0) return;
         const joined = new Uint8Array(pending.length + n);
@@ -317,16 +369,27 @@ export class DnsServer {
     }
   }
 
-  private async closeConnection(fd: number): Promise<void> {
-    if (!this.connections.delete(fd)) return;
-    await this.lib.close(fd).catch(() => {});
-    this.slotWaiters.shift()?.();
+  private async closeConnection(conn: TcpConnection): Promise<void> {
+    if (!this.connections.delete(conn)) return;
+    this.shedOrder.forget(conn);
+    await this.lib.close(conn.fd).catch(() => {});
+    this.wakeSlot();
   }
 
   /** Counts an error a loop lives through, and pauses a moment so a persistent one cannot spin. */
   private survived(): Promise<void> {
     this.stats.errors++;
     return new Promise((resolve) => this.lib.stack.setTimer(10, resolve));
+  }
+}
+
+/** The answer to a rate-limited query that slips through: its question with TC set, nothing else, so a real client asks over TCP. */
+function slipReply(query: Uint8Array): Uint8Array | null {
+  try {
+    const q = decodeMessage(query, { maxSize: MAX_TCP_SIZE });
+    return encodeMessage(emptyMessage({ id: q.id, qr: true, opcode: q.opcode, rd: q.rd, tc: true, questions: q.questions }), { maxSize: PLAIN_UDP_SIZE });
+  } catch {
+    return null;
   }
 }
 

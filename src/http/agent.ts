@@ -112,7 +112,7 @@ export class Agent {
         keepAliveMaxTimeout: o.keepAliveMaxTimeout ?? DEFAULTS.keepAliveMaxTimeout,
         maxQueue: o.maxQueue ?? DEFAULTS.maxQueue,
         limits: o.limits,
-        now: () => this.lib.stack.now(),
+        clock: this.lib.stack,
       });
       this.pools.set(key, pool);
     }

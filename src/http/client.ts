@@ -7,7 +7,7 @@ import { HttpError } from '../wire/http/errors.js';
 import type { HeaderList } from '../wire/http/types.js';
 import { Agent, DEFAULTS } from './agent.js';
 import type { ResponseBody } from './body.js';
-import type { Dispatch, RawResponse, RequestBody, Timings } from './connection.js';
+import { abortError, type Dispatch, type RawResponse, type RequestBody, type Timings } from './connection.js';
 
 export type HeadersInit = HeaderList | Record<string, string | string[]> | Iterable<[string, string]>;
 
@@ -104,8 +104,9 @@ function exchange(agent: Agent, url: URL, method: string, headers: HeaderList, b
       retried: false,
       answered: false,
       sentAt: 0,
+      writtenAt: 0,
     };
-    if (options.signal?.aborted) return reject(new HttpError('ERR_HTTP_ABORTED', 'the request was aborted before it started', { cause: options.signal.reason }));
+    if (options.signal?.aborted) return reject(abortError(options.signal, 'before it started'));
     agent.dispatch(url, d);
   });
 }

@@ -3,11 +3,21 @@
  * matched to them in the same order (RFC 9112 §9.3.2), and one read loop
  * feeds the parser. The pool decides what to send where; this class only
  * keeps a connection honest.
+ *
+ * Its timeouts are deadlines of the connection's state, not of each read:
+ * the first request in line must get its final head within headersTimeout
+ * of being written (and of the response before it ending), however many 1xx
+ * heads or dripped bytes come first; a body must bring bytes at least every
+ * bodyTimeout (undici's bodyTimeout); with nothing in flight the connection
+ * closes after the keep-alive timeout. One timer on the stack's clock, re-armed
+ * lazily, watches whichever applies, so a read already waiting when a request
+ * is sent never carries the wrong deadline.
  */
 import { HttpError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
 import { chunk, lastChunk, serializeRequestHead } from '../wire/http/serialize.js';
 import { headerValue, type HeaderList, type HttpLimits, type MessageHead } from '../wire/http/types.js';
+import type { ProtocolStack, TimerHandle } from '../stack/types.js';
 import { ResponseBody } from './body.js';
 import type { Io } from './io.js';
 
@@ -49,7 +59,9 @@ export interface Dispatch {
   retried: boolean;
   /** Set once any response byte for it has been parsed. */
   answered: boolean;
+  /** When it was handed to the connection, and when its last byte was written (0 until then). */
   sentAt: number;
+  writtenAt: number;
   /** Its response body, once the head has arrived. */
   response?: ResponseBody;
   onAbort?: () => void;
@@ -61,7 +73,8 @@ export interface ConnectionOptions {
   keepAliveMaxTimeout: number;
   limits?: Partial<HttpLimits>;
   timings: Omit<Timings, 'firstByte'>;
-  now: () => number;
+  /** Time and timers: the stack's clock, so a simulated network times out on its own time. */
+  clock: Pick<ProtocolStack, 'now' | 'setTimer' | 'clearTimer'>;
   /** A response completed: the connection may take more work. */
   onReady(connection: ClientConnection): void;
   /** The connection is gone; `orphans` are requests that never got an answer. */
@@ -73,6 +86,8 @@ const READ_SIZE = 64 * 1024;
 const COALESCE = 64 * 1024;
 /** Keep-Alive: timeout=N is the server's deadline; give up this much earlier so we never race its close (as undici does). */
 const KEEPALIVE_MARGIN = 1000;
+/** Reads wait as long as a timer can; the connection's own deadline timer ends them by closing. */
+const READ_FOREVER = 2 ** 31 - 1;
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
@@ -93,21 +108,34 @@ export class ClientConnection {
   private informational = false;
   private streamingBody = false;
   private current: ResponseBody | null = null;
+  /** When the connection last had nothing in flight, the last response ended, the last body bytes came. */
+  private idleSince: number;
+  private turnAt: number;
+  private bodyAt = 0;
+  /** Reading is paused while the consumer lets the body queue fill: its slowness is not the server's. */
+  private paused = false;
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
 
   constructor(
     readonly io: Io,
     private readonly options: ConnectionOptions,
   ) {
     this.keepAliveTimeout = options.keepAliveTimeout;
+    this.idleSince = this.turnAt = options.clock.now();
     this.parser = new HttpParser(
       'response',
       {
         onHead: (head) => this.onHead(head),
-        onBody: (view) => this.current?.push(view),
+        onBody: (view) => {
+          this.bodyAt = this.options.clock.now();
+          this.current?.push(view);
+        },
         onEnd: (trailers) => this.onEnd(trailers),
       },
       options.limits,
     );
+    this.watch();
     void this.readLoop();
   }
 
@@ -127,7 +155,8 @@ export class ClientConnection {
   send(d: Dispatch): void {
     this.inFlight.push(d);
     this.parser.expect(d.method);
-    d.sentAt = this.options.now();
+    d.sentAt = this.options.clock.now();
+    d.writtenAt = 0;
     const streaming = d.body !== null && !(d.body instanceof Uint8Array);
     if (streaming) this.streamingBody = true;
     this.writing = this.writing
@@ -135,13 +164,15 @@ export class ClientConnection {
       .then(
         () => {
           if (streaming) this.streamingBody = false;
+          d.writtenAt = this.options.clock.now();
+          this.watch();
         },
-        (err: Error) => this.destroy(err),
+        (err: unknown) => this.destroy(asHttpError(err, 'sending the request')),
       );
     if (d.signal) {
       // HTTP/1.1 cannot cancel one exchange on a connection: aborting means closing it (RFC 9112 §9.6).
       d.onAbort = () => {
-        const error = new HttpError('ERR_HTTP_ABORTED', 'the request was aborted', { cause: d.signal!.reason });
+        const error = abortError(d.signal!, d.response ? 'during the body' : 'before its response');
         if (this.inFlight.includes(d)) this.destroy(error, d);
         else if (d.response && !d.response.done) d.response.cancel(error);
       };
@@ -155,11 +186,18 @@ export class ClientConnection {
     if (this.closed) return;
     this.closed = true;
     this.reusable = false;
+    if (this.timer !== null) this.options.clock.clearTimer(this.timer);
+    this.timer = null;
     this.io.close();
     if (this.current && !this.current.done) this.current.fail(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed during the body'));
+    // A request the server began to answer (even with a 1xx only) is not sent again; until its
+    // final head arrives its promise is pending, so it gets the error.
     const orphans = this.inFlight.splice(0).filter((d) => {
+      // The connection no longer answers for it: a retry elsewhere registers its own.
+      if (d.onAbort) d.signal!.removeEventListener('abort', d.onAbort);
+      d.onAbort = undefined;
       if (d === failed || d.answered) {
-        if (!d.answered) d.reject(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed'));
+        if (!d.response) d.reject(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed before the final response'));
         return false;
       }
       return true;
@@ -220,7 +258,10 @@ export class ClientConnection {
     body.onCancel = () => this.destroy(null);
     this.current = body;
     d.response = body;
-    const timings: Timings = this.completed === 0 ? { ...this.options.timings, firstByte: this.options.now() - d.sentAt } : { lookup: 0, connect: 0, tls: 0, firstByte: this.options.now() - d.sentAt };
+    const now = this.options.clock.now();
+    this.bodyAt = now;
+    this.watch();
+    const timings: Timings = this.completed === 0 ? { ...this.options.timings, firstByte: now - d.sentAt } : { lookup: 0, connect: 0, tls: 0, firstByte: now - d.sentAt };
     d.resolve({ status: head.status, reason: head.reason, minor: head.minor, headers: head.headers, body, reused: this.completed > 0, timings });
   }
 
@@ -234,7 +275,46 @@ export class ClientConnection {
     this.completed++;
     const body = this.current;
     this.current = null;
+    // The next request's headers clock starts now at the earliest; with none, the idle clock.
+    this.turnAt = this.options.clock.now();
+    if (this.inFlight.length === 0) this.idleSince = this.turnAt;
+    this.watch();
     body?.end(trailers);
+  }
+
+  /** When the current wait ends: idle, waiting for a final head, or waiting for body bytes. */
+  private deadline(): number {
+    const d = this.inFlight[0];
+    if (!d) return this.idleSince + this.keepAliveTimeout;
+    if (this.current) return this.paused ? Infinity : this.bodyAt + d.bodyTimeout;
+    // Still being written: the socket's write timeout bounds that.
+    if (d.writtenAt === 0) return Infinity;
+    return Math.max(d.writtenAt, this.turnAt) + d.headersTimeout;
+  }
+
+  /** Makes sure the timer fires no later than the current deadline (a later one is found when it fires). */
+  private watch(): void {
+    const at = this.deadline();
+    if (at >= this.timerAt || this.closed) return;
+    const clock = this.options.clock;
+    if (this.timer !== null) clock.clearTimer(this.timer);
+    this.timerAt = at;
+    this.timer = clock.setTimer(Math.max(1, at - clock.now()), () => this.expire());
+  }
+
+  private expire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    const at = this.deadline();
+    if (at > this.options.clock.now()) return this.watch();
+    const d = this.inFlight[0];
+    if (!d) return this.destroy(null); // idle past the keep-alive timeout: close quietly
+    this.destroy(
+      this.current
+        ? new HttpError('ERR_HTTP_BODY_TIMEOUT', `no body bytes for ${d.bodyTimeout} ms (bodyTimeout)`)
+        : new HttpError('ERR_HTTP_HEADERS_TIMEOUT', `no final response head within ${d.headersTimeout} ms of sending the request (headersTimeout)`),
+    );
   }
 
   private async readLoop(): Promise<void> {
@@ -242,17 +322,13 @@ export class ClientConnection {
     let error: Error | null = null;
     try {
       for (;;) {
-        const waiting = this.inFlight[0];
-        const timeout = waiting ? (this.current ? waiting.bodyTimeout : waiting.headersTimeout) : this.keepAliveTimeout;
         let n: number;
         try {
-          n = await this.io.read(buffer, Math.max(1, timeout));
+          n = await this.io.read(buffer, READ_FOREVER);
         } catch (e) {
-          if ((e as { code?: string }).code !== 'ETIMEDOUT') throw e;
-          if (!this.inFlight[0]) break; // idle past the keep-alive timeout: close quietly
-          throw this.current
-            ? new HttpError('ERR_HTTP_BODY_TIMEOUT', `no body bytes for ${this.inFlight[0].bodyTimeout} ms`)
-            : new HttpError('ERR_HTTP_HEADERS_TIMEOUT', `no response head within ${this.inFlight[0].headersTimeout} ms`);
+          if (this.closed) return; // the deadline timer (or an abort) closed it under the read
+          if ((e as { code?: string }).code === 'ETIMEDOUT') continue;
+          throw e;
         }
         if (this.closed) return;
         if (n === 0) {
@@ -264,11 +340,33 @@ export class ClientConnection {
         this.parser.execute(buffer.subarray(0, n));
         if (!this.reusable && this.inFlight.length === 0) break;
         if (this.completed !== before) this.options.onReady(this);
-        if (this.current?.full) await this.current.whenDrained();
+        if (this.current?.full) {
+          this.paused = true;
+          await this.current.whenDrained();
+          this.paused = false;
+          this.bodyAt = this.options.clock.now();
+          this.watch();
+        }
       }
     } catch (e) {
-      error = e instanceof Error ? e : new Error(String(e));
+      error = asHttpError(e, 'reading the response');
     }
     this.destroy(error);
   }
+}
+
+/** The error for a request whose AbortSignal fired; says "timed out" when it was AbortSignal.timeout(). */
+export function abortError(signal: AbortSignal, when: string): HttpError {
+  const reason: unknown = signal.reason;
+  const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
+  return new HttpError('ERR_HTTP_ABORTED', `the request ${timedOut ? 'timed out (its AbortSignal.timeout fired)' : 'was aborted'} ${when}`, { cause: reason });
+}
+
+/** Failures of the connection itself (a reset, a socket timeout) as an HttpError, the original kept as the cause. */
+function asHttpError(e: unknown, doing: string): HttpError {
+  if (e instanceof HttpError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  // Reads wait without a timeout of their own here, so a timed-out call is a write the server did not take.
+  if ((e as { code?: unknown }).code === 'ETIMEDOUT') return new HttpError('ERR_HTTP_WRITE_TIMEOUT', `the server took none of the request for the socket's writeTimeout: ${message}`, { cause: e });
+  return new HttpError('ERR_HTTP_SOCKET', `${doing}: ${message}`, { cause: e });
 }

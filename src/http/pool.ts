@@ -8,7 +8,8 @@
  */
 import { HttpError } from '../wire/http/errors.js';
 import type { HttpLimits } from '../wire/http/types.js';
-import { ClientConnection, isIdempotent, type Dispatch, type Timings } from './connection.js';
+import type { ProtocolStack } from '../stack/types.js';
+import { abortError, ClientConnection, isIdempotent, type Dispatch, type Timings } from './connection.js';
 import type { Io } from './io.js';
 
 export interface Connected {
@@ -28,12 +29,14 @@ export interface PoolOptions {
   /** Requests waiting for a connection, at most. */
   maxQueue: number;
   limits?: Partial<HttpLimits>;
-  now(): number;
+  clock: Pick<ProtocolStack, 'now' | 'setTimer' | 'clearTimer'>;
 }
 
 interface Waiting extends Dispatch {
   /** Only a connection that has not been used before may take it (a retry). */
   freshOnly?: boolean;
+  /** Rejects it if its signal fires while it waits in the queue. */
+  onQueuedAbort?: () => void;
 }
 
 export class Pool {
@@ -55,13 +58,38 @@ export class Pool {
   dispatch(d: Dispatch): void {
     if (this.closed) return d.reject(new HttpError('ERR_HTTP_CLOSED', 'the pool is closed'));
     if (this.queue.length >= this.options.maxQueue) return d.reject(new HttpError('ERR_HTTP_SOCKET', `more than ${this.options.maxQueue} requests are waiting for a connection`));
-    this.queue.push(d);
+    this.enqueue(d, false);
     this.pump();
+  }
+
+  /** Into the queue (at its front for a retry), listening for an abort while it waits there. */
+  private enqueue(d: Waiting, front: boolean): void {
+    if (front) this.queue.unshift(d);
+    else this.queue.push(d);
+    if (!d.signal || d.onQueuedAbort) return;
+    d.onQueuedAbort = () => {
+      const i = this.queue.indexOf(d);
+      if (i < 0) return;
+      this.queue.splice(i, 1);
+      d.onQueuedAbort = undefined;
+      d.reject(abortError(d.signal!, 'while waiting for a connection'));
+    };
+    d.signal.addEventListener('abort', d.onQueuedAbort, { once: true });
+  }
+
+  /** Out of the queue: its abort is now the connection's to handle. */
+  private dequeue(): Waiting | undefined {
+    const d = this.queue.shift();
+    if (d?.onQueuedAbort) {
+      d.signal!.removeEventListener('abort', d.onQueuedAbort);
+      d.onQueuedAbort = undefined;
+    }
+    return d;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const d of this.queue.splice(0)) d.reject(new HttpError('ERR_HTTP_CLOSED', 'the pool was closed'));
+    while (this.queue.length > 0) this.dequeue()!.reject(new HttpError('ERR_HTTP_CLOSED', 'the pool was closed'));
     for (const c of [...this.connections]) c.destroy(new HttpError('ERR_HTTP_CLOSED', 'the pool was closed'));
   }
 
@@ -69,13 +97,13 @@ export class Pool {
     while (this.queue.length > 0) {
       const d = this.queue[0]!;
       if (d.signal?.aborted) {
-        this.queue.shift();
-        d.reject(new HttpError('ERR_HTTP_ABORTED', 'the request was aborted while waiting for a connection', { cause: d.signal.reason }));
+        this.dequeue();
+        d.reject(abortError(d.signal, 'while waiting for a connection'));
         continue;
       }
       const c = this.pick(d);
       if (!c) break;
-      this.queue.shift();
+      this.dequeue();
       c.send(d);
     }
     // One new connection per request that is still waiting, up to the limit.
@@ -106,7 +134,7 @@ export class Pool {
           keepAliveMaxTimeout: this.options.keepAliveMaxTimeout,
           limits: this.options.limits,
           timings,
-          now: this.options.now,
+          clock: this.options.clock,
           onReady: () => this.pump(),
           onClose: (conn, orphans, error) => this.lost(conn, orphans, error),
         });
@@ -116,7 +144,7 @@ export class Pool {
       (error: Error) => {
         this.connecting--;
         // The oldest waiting request carries the failure; the rest try again.
-        this.queue.shift()?.reject(error);
+        this.dequeue()?.reject(error);
         this.pump();
       },
     );
@@ -126,15 +154,18 @@ export class Pool {
     this.connections.delete(c);
     const reused = c.completed > 0;
     const retry: Waiting[] = [];
-    for (const d of orphans) {
+    for (const d of orphans as Waiting[]) {
       const replayable = d.body === null || d.body instanceof Uint8Array;
       if (reused && !d.retried && isIdempotent(d.method) && replayable && !d.signal?.aborted) {
-        retry.push({ ...d, retried: true, answered: false, freshOnly: true });
+        d.retried = true;
+        d.answered = false;
+        d.freshOnly = true;
+        retry.push(d);
       } else {
         d.reject(error ?? new HttpError('ERR_HTTP_SOCKET', 'the connection closed before the response'));
       }
     }
-    this.queue.unshift(...retry);
+    for (let i = retry.length - 1; i >= 0; i--) this.enqueue(retry[i]!, true);
     if (!this.closed) this.pump();
   }
 }

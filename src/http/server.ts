@@ -37,19 +37,23 @@
  *   it are answered first. Upgrade is not offered: such a request is answered
  *   as a plain one and the connection then closes; CONNECT gets 501.
  *
- * Timeouts (all on the stack's clock): a request head must be whole within
- * `headersTimeout` of its first byte (or of the connection's start), else 408
- * and close; an idle keep-alive connection is closed after `keepAliveTimeout`;
- * the whole request, body included, must arrive within `requestTimeout`.
+ * Timeouts (all on the stack's clock): a new connection must send its first
+ * byte within `firstByteTimeout`, and a request head must be whole within
+ * `headersTimeout` of its first byte, else 408 and close; an idle keep-alive
+ * connection is closed after `keepAliveTimeout`; the whole request, body
+ * included, must arrive within `requestTimeout`. At `maxConnections` the
+ * longest idle connection, else the slowest head, is closed to let a new one
+ * in (src/http/admission.ts).
  */
 import { SocketError } from '../socket/errors.js';
 import { SocketLibrary, type CallOptions } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { HttpError, statusForError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
-import { STATUS_REASONS } from '../wire/http/serialize.js';
 import type { HeaderList, HttpLimits, MessageHead, ParserCallbacks, RequestHead } from '../wire/http/types.js';
 import { hostPort } from '../trace/text.js';
+import { Admission } from './admission.js';
+import { currentDateLine, reasonFor, statusLine } from './status-line.js';
 
 export type Handler = (req: ServerRequest, res: ServerResponse) => void | Promise<void>;
 
@@ -60,14 +64,17 @@ export interface ServeOptions {
   port?: number;
   /** Default: a new library over the kernel stack, labelled 'http-server'. */
   lib?: SocketLibrary;
+  /** Parser limits; a request body is limited to 1 MiB unless `maxBodyBytes` says otherwise (nginx's client_max_body_size). */
   limits?: Partial<HttpLimits>;
-  /** Milliseconds for a whole request head, from its first byte or the connection's start. Default 60 s, as Node's. */
+  /** Milliseconds a new connection may wait before sending its first byte. Default 10 s. */
+  firstByteTimeout?: number;
+  /** Milliseconds for a whole request head, from its first byte. Default 60 s, as Node's. */
   headersTimeout?: number;
   /** Milliseconds for a whole request, head and body. Default 300 s, as Node's. */
   requestTimeout?: number;
   /** Milliseconds a keep-alive connection may sit idle between requests. Default 5 s, as Node's. */
   keepAliveTimeout?: number;
-  /** Connections served at once; more wait in the backlog. Default 4096. */
+  /** Connections open at once. At the cap an idle or slow one is closed for each newcomer; only when all are busy do newcomers wait in the backlog. Default 4096. */
   maxConnections?: number;
   /** The listen backlog. Default 511, as Node's. */
   backlog?: number;
@@ -90,6 +97,8 @@ export interface HttpServerStats {
   parseErrors: number;
   /** Requests timed out (408) and idle connections closed. */
   timeouts: number;
+  /** Idle or slow connections closed to make room at maxConnections. */
+  shed: number;
   /** Handlers that threw. */
   handlerErrors: number;
   /** Connections aborted under a response (the peer went away, or the handler failed mid-body). */
@@ -114,6 +123,8 @@ export interface HttpServer {
 
 const CRLF = '\r\n';
 const READ_BUFFER = 16 * 1024;
+/** A connection reads its first bytes into this much, and takes the full buffer once it has sent some: silent ones stay small. */
+const FIRST_READ = 1024;
 const OUT_BUFFER = 16 * 1024;
 /** Above this a chunk is written on its own rather than copied next to its framing. */
 const COPY_LIMIT = 16 * 1024;
@@ -128,35 +139,6 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const server = new Server(handler, options);
   await server.open(options.port ?? 0, options.backlog ?? 511);
   return server;
-}
-
-// ---- the Date header, made at most once a second ----
-
-let dateLine = '';
-let dateUntil = 0;
-function currentDateLine(): string {
-  const now = Date.now();
-  if (now >= dateUntil) {
-    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
-    dateUntil = now - (now % 1000) + 1000;
-  }
-  return dateLine;
-}
-
-const statusLines = new Map<number, string>();
-function statusLine(status: number, reason: string | undefined): string {
-  if (reason !== undefined) return `HTTP/1.1 ${status} ${reason}\r\n`;
-  if (status === 200) return 'HTTP/1.1 200 OK\r\n';
-  let line = statusLines.get(status);
-  if (line === undefined) {
-    line = `HTTP/1.1 ${status} ${reasonFor(status)}\r\n`;
-    if (statusLines.size < 1000) statusLines.set(status, line);
-  }
-  return line;
-}
-
-function reasonFor(status: number): string {
-  return STATUS_REASONS[status] ?? '';
 }
 
 // ---- requests ----
@@ -670,7 +652,7 @@ class Connection implements ParserCallbacks {
   remoteAddress = '';
   remotePort = 0;
   private readonly parser: HttpParser;
-  private readonly buf = new Uint8Array(READ_BUFFER);
+  private buf = new Uint8Array(FIRST_READ);
   private readonly readOptions = { timeout: 1 };
   private out: Buffer | null = null;
   /** Requests whose heads have been parsed and that wait for their turn. */
@@ -686,8 +668,8 @@ class Connection implements ParserCallbacks {
   private stop = false;
   /** The parser failed; nothing more is parsed. */
   private dead = false;
-  /** When the first byte of the head in progress arrived (for the first head: when the connection came), or -1. */
-  private headStart: number;
+  /** When the first byte of the head in progress arrived, or -1. */
+  private headStart = -1;
   private served = 0;
   private reading: Promise<void> | null = null;
   private continueSent = false;
@@ -702,7 +684,6 @@ class Connection implements ParserCallbacks {
     this.lib = server.lib;
     this.fd = fd;
     this.parser = new HttpParser('request', this, server.limits);
-    this.headStart = this.lib.stack.now();
   }
 
   // ---- parser callbacks (they run inside execute) ----
@@ -773,6 +754,7 @@ class Connection implements ParserCallbacks {
     const idleSince = now;
     while (this.queue.length === 0) {
       if (this.parseError) {
+        server.admission.busy(this);
         await this.sendError(statusForError(this.parseError.code));
         return null;
       }
@@ -782,11 +764,13 @@ class Connection implements ParserCallbacks {
       const partial = !this.parser.idle;
       if (partial && this.headStart < 0) this.headStart = now;
       if (server.closing && !partial) return null;
-      // Nothing yet: a fresh connection gets the head timeout, a kept-alive one the idle timeout.
+      // Nothing yet: a fresh connection gets the first-byte timeout, a kept-alive one the idle timeout.
       const deadline = partial
         ? this.headStart + server.headersTimeout
-        : idleSince + (this.served === 0 ? server.headersTimeout : server.keepAliveTimeout);
+        : idleSince + (this.served === 0 ? server.firstByteTimeout : server.keepAliveTimeout);
       this.idle = !partial;
+      if (partial) server.admission.slow(this);
+      else server.admission.idle(this);
       try {
         const left = deadline - now;
         if (left <= 0) throw new SocketError('ETIMEDOUT');
@@ -804,6 +788,7 @@ class Connection implements ParserCallbacks {
       now = clock.now();
       if (this.headStart < 0 && !this.parser.idle) this.headStart = now;
     }
+    server.admission.busy(this);
     return this.queue.shift()!;
   }
 
@@ -835,6 +820,8 @@ class Connection implements ParserCallbacks {
     } catch (e) {
       this.failParse(e);
     }
+    // The parser keeps nothing of its input between calls, so the buffer can be swapped.
+    if (this.buf.length === FIRST_READ) this.buf = new Uint8Array(READ_BUFFER);
   }
 
   /** The parser refused the input: nothing after this point is parsed. */
@@ -1076,16 +1063,17 @@ class Connection implements ParserCallbacks {
 // ---- the server ----
 
 class Server implements HttpServer {
-  readonly stats: HttpServerStats = { connections: 0, open: 0, requests: 0, responses: 0, parseErrors: 0, timeouts: 0, handlerErrors: 0, aborted: 0 };
+  readonly stats: HttpServerStats = { connections: 0, open: 0, requests: 0, responses: 0, parseErrors: 0, timeouts: 0, shed: 0, handlerErrors: 0, aborted: 0 };
   readonly lib: SocketLibrary;
   readonly handler: Handler;
   readonly address: string;
   port = 0;
   readonly limits: Partial<HttpLimits> | undefined;
+  readonly firstByteTimeout: number;
   readonly headersTimeout: number;
   readonly requestTimeout: number;
   readonly keepAliveTimeout: number;
-  readonly maxConnections: number;
+  readonly admission: Admission<Connection>;
   readonly maxDrain: number;
   readonly onError: ((err: unknown, req: ServerRequest) => void) | undefined;
   closing = false;
@@ -1093,7 +1081,6 @@ class Server implements HttpServer {
   private acceptLoop: Promise<void> | null = null;
   private readonly connections = new Set<Connection>();
   private readonly tasks = new Set<Promise<void>>();
-  private slotWaiter: (() => void) | null = null;
   private closePromise: Promise<void> | null = null;
 
   constructor(handler: Handler, options: ServeOptions) {
@@ -1101,14 +1088,16 @@ class Server implements HttpServer {
     this.handler = handler;
     this.lib = options.lib ?? new SocketLibrary(new KernelStack(), { label: 'http-server' });
     this.address = options.host ?? '127.0.0.1';
-    this.limits = options.limits;
+    this.limits = { maxBodyBytes: 1024 * 1024, ...options.limits };
+    this.firstByteTimeout = positive(options.firstByteTimeout ?? 10_000, 'firstByteTimeout');
     this.headersTimeout = positive(options.headersTimeout ?? 60_000, 'headersTimeout');
     this.requestTimeout = positive(options.requestTimeout ?? 300_000, 'requestTimeout');
     this.keepAliveTimeout = positive(options.keepAliveTimeout ?? 5_000, 'keepAliveTimeout');
-    this.maxConnections = options.maxConnections ?? 4096;
+    const maxConnections = options.maxConnections ?? 4096;
     this.maxDrain = options.maxDrain ?? 1024 * 1024;
     this.onError = options.onError;
-    if (!Number.isInteger(this.maxConnections) || this.maxConnections < 1) throw new RangeError('maxConnections must be at least 1');
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError('maxConnections must be at least 1');
+    this.admission = new Admission(maxConnections);
     if (!(this.maxDrain >= 0)) throw new RangeError('maxDrain must be 0 or more');
   }
 
@@ -1136,7 +1125,7 @@ class Server implements HttpServer {
   private async accepting(): Promise<void> {
     const lib = this.lib;
     while (!this.closing) {
-      while (this.connections.size >= this.maxConnections && !this.closing) await new Promise<void>((wake) => (this.slotWaiter = wake));
+      while (!this.admission.room && !this.closing) await this.admission.waitForRoom();
       if (this.closing) return;
       let fd: number;
       try {
@@ -1151,7 +1140,15 @@ class Server implements HttpServer {
         await lib.close(fd).catch(noop);
         return;
       }
+      // At the cap, room is made by closing an idle or slow connection. If all turned busy since the
+      // check above, the newcomer waits for one to go idle or close (and the loop accepts no other).
+      while (!this.admission.admit() && !this.closing) await this.admission.waitForRoom();
+      if (this.closing) {
+        await lib.close(fd).catch(noop);
+        return;
+      }
       this.stats.connections++;
+      this.stats.shed = this.admission.shed;
       this.stats.open++;
       const conn = new Connection(this, fd);
       this.connections.add(conn);
@@ -1165,9 +1162,7 @@ class Server implements HttpServer {
   forget(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     this.stats.open--;
-    const wake = this.slotWaiter;
-    this.slotWaiter = null;
-    wake?.();
+    this.admission.left(conn);
   }
 
   close(options: CloseOptions = {}): Promise<void> {
@@ -1176,7 +1171,7 @@ class Server implements HttpServer {
     const timeout = options.timeout ?? 10_000;
     this.closing = true;
     this.closePromise = (async () => {
-      this.slotWaiter?.();
+      this.admission.wake();
       if (this.listenFd >= 0) await this.lib.close(this.listenFd).catch(noop);
       await this.acceptLoop;
       if (graceful) {

@@ -256,6 +256,8 @@ export class SocketLibrary {
           do {
             await s.waits.sleep(deadline, context, options.signal);
             if (s.closed) throw new SocketError('EBADF', { ...context, detail: 'closed while waiting' });
+            // A write that timed out meanwhile reset the stream: its end is not the peer's.
+            if (s.broken) throw s.broken;
             n = s.readShut ? 0 : conn.read(into);
           } while (n === WOULD_BLOCK);
         }

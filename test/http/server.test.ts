@@ -98,7 +98,8 @@ let scratch: string;
 
 before(async () => {
   need('curl', 'curl');
-  server = await serve(app, { keepAliveTimeout: 2000 });
+  // Above the 1 MiB default body limit, for the large uploads below.
+  server = await serve(app, { keepAliveTimeout: 2000, limits: { maxBodyBytes: 8 * 1024 * 1024 } });
   port = server.port;
   scratch = mkdtempSync(join(tmpdir(), 'http-server-test-'));
 });
@@ -395,6 +396,18 @@ test('413 for a body over the configured limit, by Content-Length or by chunks',
   assert.equal(JSON.parse(responses(fits.data)[0]!.body.toString()).length, 1000);
 });
 
+test('by default a request body is limited to 1 MiB: 413 past it (declared or chunked), whole below it', async () => {
+  const s = await another(app, {});
+  const MiB = 1024 * 1024;
+  const declared = await exchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MiB + 1}\r\n\r\n`);
+  assert.equal(responses(declared.data)[0]!.status, 413);
+  const piece = `${(64 * 1024).toString(16)}\r\n${'z'.repeat(64 * 1024)}\r\n`;
+  const chunked = await exchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${piece.repeat(17)}0\r\n\r\n`);
+  assert.equal(responses(chunked.data)[0]!.status, 413);
+  const fits = await exchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${MiB}\r\n\r\n${'x'.repeat(MiB)}`);
+  assert.equal(JSON.parse(responses(fits.data)[0]!.body.toString()).length, MiB);
+});
+
 test('a slow client that sends half a head gets 408 and the close after headersTimeout', async () => {
   const s = await another(app, { headersTimeout: 300 });
   const { data, closed, ms } = await exchange(s.port, 'GET / HTTP/1.1\r\nHo', { wait: 3000 });
@@ -417,17 +430,46 @@ test('a body that does not arrive within requestTimeout gets 408 and the close',
   assert.ok(ms >= 250 && ms < 2500, `closed after ${ms.toFixed(0)} ms`);
 });
 
-test('maxConnections: a connection past the bound waits in the backlog until one closes', async () => {
-  const s = await another(app, { maxConnections: 1, keepAliveTimeout: 300 });
-  const first = exchange(s.port, GET('/id?n=1'), { wait: 3000 });
+test('maxConnections: a newcomer waits while every connection is busy, then the one gone idle is shed for it', async () => {
+  const s = await another(app, { maxConnections: 1, keepAliveTimeout: 5000 });
+  const first = exchange(s.port, GET('/slow?ms=500&id=1'), { wait: 3000 });
   await sleep(50);
   const second = exchange(s.port, GET('/id?n=2', 'Connection: close\r\n'), { wait: 3000 });
   const [a, b] = await Promise.all([first, second]);
-  assert.equal(responses(a.data, ['GET'])[0]!.body.toString(), 'id 1');
+  assert.equal(responses(a.data, ['GET'])[0]!.body.toString(), 'slow 1');
   assert.equal(responses(b.data, ['GET'])[0]!.body.toString(), 'id 2');
-  // The second was served only once the first, idle, had been closed.
-  assert.ok(b.ms >= 200, `the second was answered after ${b.ms.toFixed(0)} ms`);
+  // The second was taken only once the first had answered and gone idle, which closed it long before its keep-alive timeout.
+  assert.ok(b.ms >= 400, `the second was answered after ${b.ms.toFixed(0)} ms`);
+  assert.ok(a.closed && a.ms < 2000, `the first closed after ${a.ms.toFixed(0)} ms`);
+  assert.equal(s.stats.shed, 1);
   assert.equal(s.stats.connections, 2);
+});
+
+test('maxConnections: with no idle connection, the slowest head is shed for a newcomer', async () => {
+  const s = await another(app, { maxConnections: 2, headersTimeout: 5000 });
+  const slowest = exchange(s.port, 'GET / HTTP/1.1\r\nHo', { wait: 3000 });
+  await sleep(100);
+  const slower = exchange(s.port, 'GET / HTTP/1.1\r\nHo', { wait: 1500 });
+  await sleep(100);
+  const ordinary = await exchange(s.port, GET('/id?n=3', 'Connection: close\r\n'), { wait: 3000 });
+  assert.equal(responses(ordinary.data, ['GET'])[0]!.body.toString(), 'id 3');
+  assert.ok(ordinary.ms < 1000, `answered after ${ordinary.ms.toFixed(0)} ms`);
+  const [a, b] = await Promise.all([slowest, slower]);
+  assert.ok(a.closed && a.ms < 1000, `the slowest head was closed after ${a.ms.toFixed(0)} ms`);
+  assert.equal(a.data.length, 0);
+  assert.equal(b.closed, false, 'the younger head was left alone');
+  assert.equal(s.stats.shed, 1);
+});
+
+test('a new connection that sends nothing is closed after firstByteTimeout, silently; the head timeout runs from the first byte', async () => {
+  const s = await another(app, { firstByteTimeout: 300, headersTimeout: 400 });
+  const silent = await exchange(s.port, [], { wait: 3000 });
+  assert.ok(silent.closed);
+  assert.equal(silent.data.length, 0);
+  assert.ok(silent.ms >= 250 && silent.ms < 1500, `closed after ${silent.ms.toFixed(0)} ms`);
+  // 250 ms of silence, then a head in two pieces 250 ms apart: whole 500 ms after the connection, 250 ms after its first byte.
+  const late = await exchange(s.port, ['', 'GET /id?n=4 HTTP/1.1\r\n', 'Host: x\r\nConnection: close\r\n\r\n'], { gap: 250, wait: 3000 });
+  assert.equal(responses(late.data, ['GET'])[0]?.body.toString(), 'id 4');
 });
 
 test('an idle keep-alive connection is closed after keepAliveTimeout, silently', async () => {

@@ -116,3 +116,20 @@ test('a write blocked on a peer that never reads times out with ETIMEDOUT and re
   await assert.rejects(lib.write(client, chunk), { code: 'ETIMEDOUT', call: 'write' });
   for (const d of [client, conn, listener]) await lib.close(d);
 });
+
+test('a read sleeping when a write times out fails with the write\'s ETIMEDOUT, not an end of stream', async () => {
+  const { fd: listener, port } = await listenLoopback(lib);
+  const client = await dial(lib, port);
+  const conn = await lib.accept(listener);
+  await lib.setsockopt(client, { writeTimeout: 300 });
+  const reading = lib.read(client, new Uint8Array(100), undefined, { timeout: 5000 });
+  const chunk = new Uint8Array(256 * 1024);
+  await assert.rejects(
+    (async () => {
+      for (;;) await lib.write(client, chunk);
+    })(),
+    { code: 'ETIMEDOUT', call: 'write' },
+  );
+  await assert.rejects(reading, { code: 'ETIMEDOUT', call: 'write' });
+  for (const d of [client, conn, listener]) await lib.close(d);
+});

@@ -31,6 +31,7 @@ export type HttpErrorCode =
   | 'ERR_HTTP_CONNECT_TIMEOUT'
   | 'ERR_HTTP_HEADERS_TIMEOUT'
   | 'ERR_HTTP_BODY_TIMEOUT'
+  | 'ERR_HTTP_WRITE_TIMEOUT' // the peer took no request bytes within the socket's writeTimeout
   | 'ERR_HTTP_ABORTED'
   | 'ERR_HTTP_SOCKET' // the connection failed or closed under a request
   | 'ERR_HTTP_TOO_MANY_REDIRECTS'
