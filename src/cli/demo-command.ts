@@ -7,8 +7,7 @@ import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
 import { formatSummary, runDemo, type DemoResult } from './demo.js';
 import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
+import { parseArgs, parseCommand, usageError } from './args.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
        protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
@@ -54,13 +53,11 @@ export async function demoCommand(args: string[]): Promise<number> {
   const { values } = parsed;
   const objects = values.objects === undefined ? 1 : Number(values.objects);
   if (!Number.isInteger(objects) || objects < 1 || objects > 1000) {
-    process.stderr.write(`protostack demo: --objects wants a whole number from 1 to 1000\n`);
-    return 2;
+    return usage('--objects wants a whole number from 1 to 1000');
   }
   const http = values.http ?? '1.0';
   if (http !== '1.0' && http !== '1.1') {
-    process.stderr.write(`protostack demo: --http is 1.0 or 1.1\n`);
-    return 2;
+    return usage('--http is 1.0 or 1.1');
   }
   const stack = values.stack ?? 'kernel';
   if (stack !== 'kernel' && stack !== 'user') return usage('--stack is kernel or user');
@@ -112,6 +109,5 @@ export async function demoCommand(args: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`protostack demo: ${message}\n\n${DEMO_USAGE}`);
-  return 2;
+  return usageError('demo', message);
 }

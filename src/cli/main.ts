@@ -63,17 +63,24 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     default:
-      process.stderr.write(`protostack: unknown command '${command}'\n\n${HELP}`);
+      process.stderr.write(`protostack: unknown command '${command}' (see protostack --help)\n`);
       return 2;
   }
 }
 
+// A reader that goes away (`protostack get -v URL 2>&1 | head`) is not an error worth a stack trace.
+process.stderr.on('error', () => {});
+
+const SUBCOMMANDS = new Set(['demo', 'resolve', 'dns-serve', 'get', 'serve']);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: Error) => {
-    process.stderr.write(`protostack: ${err.message}\n`);
+    // A failure no command turned into its own message: still one line, under the command's name.
+    const command = process.argv[2];
+    const who = command && SUBCOMMANDS.has(command) ? `protostack ${command}` : 'protostack';
+    process.stderr.write(`${who}: ${err.message.split('\n')[0]}\n`);
     process.exitCode = 1;
   },
 );

@@ -5,26 +5,28 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
+import { parseArgs, parseCommand, usageError } from './args.js';
 import { serve, type ServerRequest, type ServerResponse } from '../http/server.js';
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { ipFamily } from '../wire/ip.js';
 
-const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H]
+const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing]
 
 Serves the files under DIR (default: the current directory) over HTTP/1.1.
   --port N, -p N   default 8080; 0 picks a free port
   --host H         the address to listen on, default 127.0.0.1
-GET and HEAD, index.html for directories, ETag/Last-Modified with 304s,
-single byte ranges. Logs one line per request; stops on Ctrl-C or SIGTERM.
+  --no-listing     a directory without index.html is 404, not a listing of its files
+GET and HEAD, index.html for directories (or a listing of the directory when it has
+none), ETag/Last-Modified with 304s, single byte ranges. Logs one line per request;
+stops on Ctrl-C or SIGTERM.
 `;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const fail = (message: string, code: number) => {
-    process.stderr.write(`protostack serve: ${message}\n${code === 2 ? `\n${USAGE}` : ''}`);
+    if (code === 2) return usageError('serve', message);
+    process.stderr.write(`protostack serve: ${message}\n`);
     return code;
   };
   const parsed = parseCommand('serve', USAGE, () =>
@@ -36,6 +38,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        'no-listing': { type: 'boolean' },
       },
     }),
   );
@@ -53,7 +56,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     return fail(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
   }
 
-  const files = staticFiles(path.resolve(dir));
+  const files = staticFiles(path.resolve(dir), { listing: !values['no-listing'] });
   const handler = async (req: ServerRequest, res: ServerResponse) => {
     const t0 = performance.now();
     let failed = false;
