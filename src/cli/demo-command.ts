@@ -12,7 +12,7 @@ import { parseArgs, parseCommand, usageError } from './args.js';
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
        protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
   --objects N     fetch N objects (a page and N-1 pictures); default 1
-  --http 1.0|1.1  1.0: a connect…close cycle per object (default, as in the seed);
+  --http 1.0|1.1  1.0: a connect…close cycle per object (default);
                   1.1: one connection kept for all of them
   --url URL       the same flow against any http:// server (the system's resolver config applies)
   --stack S       kernel: the OS's TCP/IP on loopback (default);
@@ -21,7 +21,7 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
   --loss P        (--stack user) the probability the link loses a packet, 0 to ${MAX_LOSS}; default 0
   --pcap FILE     (--stack user) write every packet on the link to FILE (tshark -r FILE, Wireshark)
   --seed N        (--stack user) the run's seed, 0 to 4294967295; a seed replays the run to the byte; default 1
-  --mermaid       print the trace as a Mermaid sequenceDiagram, like the seed's
+  --mermaid       print the trace as a Mermaid sequenceDiagram
   --json          print the trace as JSON
   --har FILE      write the HTTP exchanges as HAR 1.2 (dns/connect/send/wait/receive timings)
   --html FILE     write one self-contained page with the diagram and the timeline (works offline)
@@ -90,17 +90,19 @@ export async function demoCommand(args: string[]): Promise<number> {
     return 0;
   }
   const where = simulated
-    ? ` on a simulated link (${USER_DEMO_ADDRESSES.client} → DNS ${USER_DEMO_ADDRESSES.dns}, web ${USER_DEMO_ADDRESSES.web}), through the socket library over protostack's user-space stack.`
-    : `${values.url ? ` against ${values.url}` : ' on loopback'}, through the socket library over the kernel stack.`;
+    ? ` on a simulated link (${USER_DEMO_ADDRESSES.client} → DNS ${USER_DEMO_ADDRESSES.dns}, web ${USER_DEMO_ADDRESSES.web}),\nthrough the socket library over protostack's user-space stack.`
+    : `${values.url ? ` against ${values.url}` : ' on loopback'},\nthrough the socket library over the kernel stack.`;
   process.stdout.write(
     [
-      `protostack demo: the seed's flow${where}`,
+      `protostack demo: gethostbyname, then socket, connect, write, read, close${where}`,
       '',
       formatSummary(result.summary),
       ...(simulated ? [formatUserSummary(simulated)] : []),
       ...(simulated && values.pcap ? [`  ${simulated.linkStats.sent} packets captured in ${values.pcap} (tshark -r ${values.pcap}, or open it in Wireshark)`] : []),
       '',
-      `Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library${simulated ? ' (virtual time)' : ''}:`,
+      `Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library${simulated ? ' (virtual time)' : ''}.`,
+      'A call still waiting when its side began another is shown twice: "… waits until +T" where it began, its result where it returned.',
+      '"stopped waiting: fd N was closed" is a server\'s accept or read that was still waiting when the server shut down and closed it.',
       '',
       renderTimeline(result.trace.events),
     ].join('\n'),

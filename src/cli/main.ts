@@ -12,7 +12,7 @@ const HELP = `protostack: a protocol stack you can see through
 
 Usage:
   protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
-                             the seed's whole flow on loopback: gethostbyname over UDP to
+                             the whole flow on loopback: gethostbyname over UDP to
                              the project's DNS server, then socket, connect, write, read,
                              close against its web server; prints every call of every side
   protostack demo --stack user [--loss P] [--pcap FILE] [--seed N]

@@ -21,10 +21,13 @@
  *
  * Calls are placed in the order they began, except calls that wait for the
  * other side (accept, read, recvfrom), which are placed when they returned,
- * which is when the connection or the data arrived.
+ * which is when the connection or the data arrived; a read that was waiting
+ * when the peer wrote its bytes is placed right after that write, so arrows
+ * follow the bytes (the data before a FIN that followed it). A wait ended by
+ * the side's own close is placed after that close.
  */
 import type { CallEvent, HttpEvent, TraceEvent } from './events.js';
-import { hostPort } from './text.js';
+import { closeThatEnded, CLOSED_WHILE_WAITING, describeError, hostPort } from './text.js';
 
 export interface MermaidOptions {
   /** A title above the diagram. */
@@ -49,6 +52,8 @@ interface Sock {
   readonly who: string;
   readonly fd: number;
   readonly birth: number;
+  /** The recording order of the call that made it: breaks a tie of `birth` on a virtual clock. */
+  readonly birthSeq: number;
   proto: Proto | undefined;
   /** The socket's own endpoint ("127.0.0.1:8080"), once known. */
   local?: string;
@@ -88,7 +93,7 @@ export function renderMermaid(events: readonly TraceEvent[], options: MermaidOpt
   const items: Item[] = [];
   for (const e of calls) {
     const lines = model.draw(e, p);
-    if (lines.length > 0) items.push({ time: model.placement(e), seq: e.seq, lines });
+    if (lines.length > 0) items.push({ ...model.place(e), lines });
   }
   for (const h of https) items.push({ time: h.start, seq: h.seq, lines: [drawHttp(h, model, p)] });
   items.sort((a, b) => a.time - b.time || a.seq - b.seq);
@@ -154,6 +159,8 @@ class Model {
   /** UDP sends and the traced socket they went to. */
   private readonly udpTargets = new Map<CallEvent, Sock>();
   private readonly whoInitiates = new Set<string>();
+  /** Reads placed where the bytes they got were written, and waits placed after the close that ended them. */
+  private readonly places = new Map<CallEvent, { time: number; seq: number }>();
 
   constructor(calls: readonly CallEvent[]) {
     this.assign(calls);
@@ -161,6 +168,7 @@ class Model {
     this.pairStreams(calls);
     this.pairDatagrams(calls);
     this.roles(calls);
+    this.flows(calls);
   }
 
   /** Places each call on the socket its descriptor named when the call began. */
@@ -173,7 +181,7 @@ class Model {
     }
     births.sort((a, b) => a.at - b.at || a.e.seq - b.e.seq);
     for (const b of births) {
-      const s: Sock = { who: b.e.who, fd: b.fd, birth: b.at, proto: b.proto, accepted: b.accepted, listening: false, targeted: false };
+      const s: Sock = { who: b.e.who, fd: b.fd, birth: b.at, birthSeq: b.e.seq, proto: b.proto, accepted: b.accepted, listening: false, targeted: false };
       if (b.accepted) {
         s.acceptEvent = b.e;
         s.local = b.e.local;
@@ -184,11 +192,11 @@ class Model {
     for (const e of calls) {
       if (e.call === 'socket' || e.fd < 0) continue;
       const list = this.list(e.who, e.fd);
-      // The newest socket on that descriptor born before the call began; one made up if the trace began later.
+      // The newest socket on that descriptor born before the call began (at one instant, recorded before it); one made up if the trace began later.
       let s: Sock | undefined;
-      for (const c of list) if (c.birth <= e.start) s = c;
+      for (const c of list) if (c.birth < e.start || (c.birth === e.start && c.birthSeq < e.seq)) s = c;
       if (!s) {
-        s = { who: e.who, fd: e.fd, birth: -Infinity, proto: undefined, accepted: false, listening: false, targeted: false };
+        s = { who: e.who, fd: e.fd, birth: -Infinity, birthSeq: -1, proto: undefined, accepted: false, listening: false, targeted: false };
         list.unshift(s);
       }
       this.sockOf.set(e, s);
@@ -314,9 +322,44 @@ class Model {
     return this.whoInitiates.has(who);
   }
 
-  /** When a call is drawn: calls that wait for the other side are drawn when they returned. */
-  placement(e: CallEvent): number {
-    return e.call === 'accept' || e.call === 'read' || e.call === 'recvfrom' ? end(e) : e.start;
+  /**
+   * Where each stream read's first byte was written: a read that was already waiting then is
+   * placed just after that write. Bytes are matched in order, write by write, on each pipe.
+   */
+  private flows(calls: readonly CallEvent[]): void {
+    const writes = new Map<Sock, CallEvent[]>();
+    const reads = new Map<Sock, CallEvent[]>();
+    for (const e of calls) {
+      const s = this.sockOf.get(e);
+      if (e.note === CLOSED_WHILE_WAITING) {
+        const closer = closeThatEnded(calls, e);
+        if (closer) this.places.set(e, { time: Math.max(end(e), closer.start), seq: Math.max(e.seq, closer.seq + 0.5) });
+      }
+      if (!s || s.proto === 'udp' || e.error || typeof e.result !== 'number' || e.result <= 0) continue;
+      const into = e.call === 'write' ? writes : e.call === 'read' ? reads : null;
+      if (!into) continue;
+      let list = into.get(s);
+      if (!list) into.set(s, (list = []));
+      list.push(e);
+    }
+    for (const [s, rs] of reads) {
+      const ws = s.peer ? writes.get(s.peer) : undefined;
+      if (!ws) continue;
+      let w = 0;
+      let written = (ws[0]!.result as number);
+      let offset = 0;
+      for (const r of rs) {
+        while (w < ws.length - 1 && written <= offset) written += ws[++w]!.result as number;
+        const from = ws[w]!;
+        if (written > offset && from.start > r.start) this.places.set(r, { time: from.start, seq: from.seq + 0.5 });
+        offset += r.result as number;
+      }
+    }
+  }
+
+  /** When a call is drawn: calls that wait for the other side are drawn when they returned, or when their bytes were sent. */
+  place(e: CallEvent): { time: number; seq: number } {
+    return this.places.get(e) ?? { time: e.call === 'accept' || e.call === 'read' || e.call === 'recvfrom' ? end(e) : e.start, seq: e.seq };
   }
 
   /** The participant for an endpoint: its owner's who, or the network. */
@@ -362,7 +405,7 @@ class Model {
       case 'accept': {
         if (this.consumed.has(e)) return [];
         const label = `accept(fd ${e.fd})`;
-        if (failed) return note(`${label} ✗ ${e.error}`);
+        if (failed) return note(stopped(e, label) ?? `${label} ✗ ${e.error}`);
         const from = e.address !== undefined ? ` from ${hostPort(e.address, e.port ?? 0)}` : '';
         return [arrow(p(NETWORK), me, 'dashed', false, `${label} → fd ${e.result}${from}`)];
       }
@@ -376,7 +419,7 @@ class Model {
       }
       case 'read': {
         const label = `read(fd ${e.fd}, buffer ${e.length ?? '?'} B)`;
-        if (failed) return note(`${label} ✗ ${e.error}`);
+        if (failed) return note(stopped(e, label) ?? `${label} ✗ ${e.error}`);
         if (answering) return note(`${label} → ${e.result} B`);
         const peer = s?.proto === 'udp' ? this.udpPeer(e, s) : s ? this.streamPeer(s) : undefined;
         if (peer === undefined) return note(`${label} → ${e.result} B`);
@@ -397,7 +440,7 @@ class Model {
       }
       case 'recvfrom': {
         const label = `recvfrom(fd ${e.fd}, buffer ${e.length ?? '?'} B)`;
-        if (failed) return note(`${label} ✗ ${e.error}`);
+        if (failed) return note(stopped(e, label) ?? `${label} ✗ ${e.error}`);
         const from = hostPort(e.address ?? '?', e.port ?? 0);
         const result = `${label} → ${e.result} B from ${from}`;
         const source = e.address !== undefined ? this.whoAt('udp', from) : NETWORK;
@@ -474,6 +517,11 @@ function drawHttp(h: HttpEvent, model: Model, p: (who: string) => string): strin
 function arrow(from: string, to: string, style: 'solid' | 'dashed', failed: boolean, label: string): string {
   const head = failed ? (style === 'solid' ? '-x' : '--x') : style === 'solid' ? '->>' : '-->>';
   return `${from}${head}${to}: ${mermaidText(label)}`;
+}
+
+/** A wait the side's own close ended is no failure: "accept(fd 3) → stopped waiting: fd 3 was closed (EBADF)". */
+function stopped(e: CallEvent, label: string): string | null {
+  return e.note === CLOSED_WHILE_WAITING ? `${label} → ${describeError(e)}` : null;
 }
 
 /** " → fd 3", or " ✗ EMFILE". */
