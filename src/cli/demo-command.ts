@@ -1,5 +1,4 @@
 /** `protostack demo`: options, then the trace in the form asked for. */
-import { writeFile } from 'node:fs/promises';
 import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderJson } from '../trace/json.js';
@@ -8,6 +7,7 @@ import { renderTimeline } from '../trace/text.js';
 import { formatSummary, runDemo, type DemoResult } from './demo.js';
 import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
+import { writeReport } from './report.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
        protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
@@ -76,8 +76,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;
   const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}${simulated ? `, user-space stack, loss ${simulated.link.loss}, seed ${simulated.seed}` : ''}`;
-  if (values.har) await writeFile(values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' }, ...(simulated ? { wallClockAt0: simulated.wallClockAt0 } : {}) }), null, 2));
-  if (values.html) await writeFile(values.html, renderHtml(events, { title }));
+  if (values.har && !(await writeReport('demo', values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' }, ...(simulated ? { wallClockAt0: simulated.wallClockAt0 } : {}) }), null, 2), 'HAR 1.2'))) return 1;
+  if (values.html && !(await writeReport('demo', values.html, renderHtml(events, { title }), 'HTML report'))) return 1;
   if (values.mermaid) {
     process.stdout.write(renderMermaid(events, { title }));
     return 0;

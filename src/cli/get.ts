@@ -4,7 +4,6 @@
  * redirect hop with -L) and every socket call. Failures are one line and
  * curl's exit code (get-exit.ts); -m bounds the whole transfer.
  */
-import { writeFile } from 'node:fs/promises';
 import { Resolver } from '../dns/resolver.js';
 import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
@@ -19,6 +18,7 @@ import type { HeaderList } from '../wire/http/types.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { classify, EXIT, OutputError } from './get-exit.js';
 import { FileSink, saveBody, StreamSink, writeOut, type Sink } from './get-output.js';
+import { writeReport } from './report.js';
 
 export const GET_USAGE = `Usage: protostack get URL [options]
   -v, --verbose        show each request and response head (every hop with -L) and every socket call
@@ -215,8 +215,10 @@ export async function getCommand(args: string[]): Promise<number> {
   } else await agent.close();
   if (trace) {
     const done = trace.events.some((e) => e.kind === 'http');
-    if (done && values.har) await writeReport(values.har, JSON.stringify(renderHar(trace.events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2), 'HAR 1.2');
-    if (done && values.html) await writeReport(values.html, renderHtml(trace.events, { title: `protostack get ${url.href}` }), 'HTML report');
+    let written = true;
+    if (done && values.har) written = (await writeReport('get', values.har, JSON.stringify(renderHar(trace.events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2), 'HAR 1.2')) && written;
+    if (done && values.html) written = (await writeReport('get', values.html, renderHtml(trace.events, { title: `protostack get ${url.href}` }), 'HTML report')) && written;
+    if (!written && !failure) failure = { exit: EXIT.writeError, message: null };
     if (values.mermaid) process.stderr.write(`\n${renderMermaid(trace.events)}`);
     if (values.verbose) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
   }
@@ -236,15 +238,6 @@ class HttpStatusError extends Error {
 function fail(exit: number, message: string): number {
   process.stderr.write(`protostack get: ${message}\n`);
   return exit;
-}
-
-async function writeReport(path: string, text: string, what: string): Promise<void> {
-  try {
-    await writeFile(path, text);
-    process.stderr.write(`protostack get: wrote ${path} (${what})\n`);
-  } catch (e) {
-    process.stderr.write(`protostack get: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-  }
 }
 
 /** The URL as curl reads it: no scheme means http://; a malformed one is exit 3, another scheme exit 1. */

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSocket, type Socket as Socket4 } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,10 @@ const held: Socket[] = [];
 let secure: HttpsServer;
 let securePort: number;
 let closedPort: number;
+let stall: Server;
+let stallPort: number;
+let mute: Socket4;
+let mutePort: number;
 
 before(async () => {
   web = await serve((req, res) => {
@@ -49,6 +54,17 @@ before(async () => {
   secure = createHttpsServer({ cert: fixture('localhost.crt'), key: fixture('localhost.key') }, (_req, res) => res.end('secure\n'));
   await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
   securePort = (secure.address() as { port: number }).port;
+  // A server that sends a head and the start of a body, then nothing.
+  stall = createServer((s) => {
+    held.push(s);
+    s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nthe first part'));
+  });
+  await new Promise<void>((r) => stall.listen(0, '127.0.0.1', r));
+  stallPort = (stall.address() as { port: number }).port;
+  // A DNS server that reads queries and never answers.
+  mute = createSocket('udp4');
+  await new Promise<void>((r) => mute.bind(0, '127.0.0.1', r));
+  mutePort = mute.address().port;
   // A port nobody listens on: bound once, then closed.
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
@@ -59,6 +75,8 @@ before(async () => {
 after(async () => {
   for (const s of held) s.destroy();
   await new Promise<void>((r) => silent.close(() => r()));
+  await new Promise<void>((r) => stall.close(() => r()));
+  mute.close();
   secure.closeAllConnections();
   await new Promise<void>((r) => secure.close(() => r()));
   await web.close();
@@ -95,8 +113,14 @@ test('-m bounds the whole transfer: a server that never answers is "timed out af
   assertOneLineError(r, 28, 'get', /^protostack get: timed out after 1 s$/);
   assert.ok(r.ms < 5000, `the command ended soon after the deadline (${Math.round(r.ms)} ms)`);
   // A body that stops coming is bounded the same way: the deadline covers the body too.
-  const body = await cli(['get', '-m', '0.5', '-o', join(dir, 'never'), `http://127.0.0.1:${silentPort}/`]);
-  assert.equal(body.code, 28);
+  const body = await cli(['get', '-m', '1', `http://127.0.0.1:${stallPort}/`]);
+  assertOneLineError(body, 28, 'get', /timed out after 1 s/);
+  assert.equal(body.stdout, 'the first part', 'what came before the stall was written');
+  assert.ok(body.ms < 5000, `${Math.round(body.ms)} ms`);
+  // And so is the lookup: a DNS server that never answers would otherwise be waited on for 5 s per try.
+  const lookup = await cli(['get', '-m', '1', '--dns-servers', `127.0.0.1:${mutePort}`, 'http://www.example.test/']);
+  assertOneLineError(lookup, 28, 'get', /timed out after 1 s/);
+  assert.ok(lookup.ms < 4000, `${Math.round(lookup.ms)} ms`);
 });
 
 test('https:// to a plain-HTTP port is one sentence, exit 35; an untrusted certificate exit 60, -k passes', async () => {

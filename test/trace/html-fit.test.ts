@@ -1,28 +1,28 @@
 /**
- * The HTML report's diagram in a window narrower than the diagram, in
+ * The HTML report (`demo --html FILE`) in a window narrower than its diagram, in
  * Debian's headless Chromium: fitted to the window by default (nothing cut
  * off at the right), and at actual size on request, scrolling in a box no
  * taller than the window so its scroll bars are in view.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { runDemo } from '../../src/cli/demo.js';
-import { renderHtml } from '../../src/trace/html.js';
+import { cli } from '../cli/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 test('a diagram wider than the window is fitted to it; "Actual size" scrolls it instead', { timeout: 60_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
-  // Three objects over HTTP/1.1: labels and ports make a diagram some 1700 px wide.
-  const { trace } = await runDemo({ objects: 3, http: '1.1' });
+  // The report as a user makes it. Three objects over HTTP/1.1: labels and ports make a diagram some 1700 px wide.
   const dir = mkdtempSync(join(tmpdir(), 'protostack-fit-'));
   const file = join(dir, 'report.html');
-  writeFileSync(file, renderHtml(trace.events, { title: 'wide' }));
+  const made = await cli(['demo', '--objects', '3', '--http', '1.1', '--html', file]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(made.stderr, `protostack demo: wrote ${file} (HTML report)\n`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   try {
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
