@@ -72,8 +72,8 @@ export async function main(argv: string[]): Promise<number> {
 process.stderr.on('error', () => {});
 if (process.argv[2] !== 'get') {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(141);
+    if (e.code !== 'EPIPE') process.stderr.write(`protostack: cannot write standard output: ${e.code ?? e.message}\n`);
+    process.exit(e.code === 'EPIPE' ? 141 : 1);
   });
 }
 

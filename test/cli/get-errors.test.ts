@@ -109,17 +109,17 @@ test('a name that does not resolve is exit 6; a refused connection exit 7', asyn
 });
 
 test('-m bounds the whole transfer: a server that never answers is "timed out after N s", exit 28', async () => {
-  const r = await cli(['get', '-m', '1', `http://127.0.0.1:${silentPort}/`]);
-  assertOneLineError(r, 28, 'get', /^protostack get: timed out after 1 s$/);
+  const r = await cli(['get', '-m', '0.5', `http://127.0.0.1:${silentPort}/`]);
+  assertOneLineError(r, 28, 'get', /^protostack get: timed out after 0\.5 s$/);
   assert.ok(r.ms < 5000, `the command ended soon after the deadline (${Math.round(r.ms)} ms)`);
   // A body that stops coming is bounded the same way: the deadline covers the body too.
-  const body = await cli(['get', '-m', '1', `http://127.0.0.1:${stallPort}/`]);
-  assertOneLineError(body, 28, 'get', /timed out after 1 s/);
+  const body = await cli(['get', '-m', '0.5', `http://127.0.0.1:${stallPort}/`]);
+  assertOneLineError(body, 28, 'get', /timed out after 0\.5 s/);
   assert.equal(body.stdout, 'the first part', 'what came before the stall was written');
   assert.ok(body.ms < 5000, `${Math.round(body.ms)} ms`);
   // And so is the lookup: a DNS server that never answers would otherwise be waited on for 5 s per try.
-  const lookup = await cli(['get', '-m', '1', '--dns-servers', `127.0.0.1:${mutePort}`, 'http://www.example.test/']);
-  assertOneLineError(lookup, 28, 'get', /timed out after 1 s/);
+  const lookup = await cli(['get', '-m', '0.5', '--dns-servers', `127.0.0.1:${mutePort}`, 'http://www.example.test/']);
+  assertOneLineError(lookup, 28, 'get', /timed out after 0\.5 s/);
   assert.ok(lookup.ms < 4000, `${Math.round(lookup.ms)} ms`);
 });
 
