@@ -4,6 +4,7 @@
  * redirect hop with -L) and every socket call. Failures are one line and
  * curl's exit code (get-exit.ts); -m bounds the whole transfer.
  */
+import { readFile } from 'node:fs/promises';
 import { Resolver } from '../dns/resolver.js';
 import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
@@ -100,7 +101,7 @@ export async function getCommand(args: string[]): Promise<number> {
   if (values.data !== undefined) {
     if (values.data.startsWith('@')) {
       try {
-        body = await import('node:fs/promises').then((fs) => fs.readFile(values.data!.slice(1)));
+        body = await readFile(values.data.slice(1));
       } catch (e) {
         return fail(EXIT.readError, `cannot read ${values.data.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
