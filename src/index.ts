@@ -22,5 +22,5 @@ export { Agent, type AgentOptions } from './http/agent.js';
 export { request, setGlobalAgent, getGlobalAgent, type RequestOptions, type Response as HttpResponse } from './http/client.js';
 export { fetch, type FetchInit } from './http/fetch.js';
 export { serve, type Handler, type ServeOptions, type HttpServer } from './http/server.js';
-export { staticFiles } from './http/static.js';
+export { staticFiles, StaticRootError, type StaticOptions } from './http/static.js';
 export { HttpError, type HttpErrorCode } from './wire/http/errors.js';

@@ -1,5 +1,4 @@
 /** `protostack demo`: options, then the trace in the form asked for. */
-import { writeFile } from 'node:fs/promises';
 import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderJson } from '../trace/json.js';
@@ -7,13 +6,13 @@ import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
 import { formatSummary, runDemo, type DemoResult } from './demo.js';
 import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
+import { parseArgs, parseCommand, usageError } from './args.js';
+import { writeReport } from './report.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
        protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
   --objects N     fetch N objects (a page and N-1 pictures); default 1
-  --http 1.0|1.1  1.0: a connect…close cycle per object (default, as in the seed);
+  --http 1.0|1.1  1.0: a connect…close cycle per object (default);
                   1.1: one connection kept for all of them
   --url URL       the same flow against any http:// server (the system's resolver config applies)
   --stack S       kernel: the OS's TCP/IP on loopback (default);
@@ -22,7 +21,7 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
   --loss P        (--stack user) the probability the link loses a packet, 0 to ${MAX_LOSS}; default 0
   --pcap FILE     (--stack user) write every packet on the link to FILE (tshark -r FILE, Wireshark)
   --seed N        (--stack user) the run's seed, 0 to 4294967295; a seed replays the run to the byte; default 1
-  --mermaid       print the trace as a Mermaid sequenceDiagram, like the seed's
+  --mermaid       print the trace as a Mermaid sequenceDiagram
   --json          print the trace as JSON
   --har FILE      write the HTTP exchanges as HAR 1.2 (dns/connect/send/wait/receive timings)
   --html FILE     write one self-contained page with the diagram and the timeline (works offline)
@@ -54,13 +53,11 @@ export async function demoCommand(args: string[]): Promise<number> {
   const { values } = parsed;
   const objects = values.objects === undefined ? 1 : Number(values.objects);
   if (!Number.isInteger(objects) || objects < 1 || objects > 1000) {
-    process.stderr.write(`protostack demo: --objects wants a whole number from 1 to 1000\n`);
-    return 2;
+    return usage('--objects wants a whole number from 1 to 1000');
   }
   const http = values.http ?? '1.0';
   if (http !== '1.0' && http !== '1.1') {
-    process.stderr.write(`protostack demo: --http is 1.0 or 1.1\n`);
-    return 2;
+    return usage('--http is 1.0 or 1.1');
   }
   const stack = values.stack ?? 'kernel';
   if (stack !== 'kernel' && stack !== 'user') return usage('--stack is kernel or user');
@@ -79,8 +76,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;
   const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}${simulated ? `, user-space stack, loss ${simulated.link.loss}, seed ${simulated.seed}` : ''}`;
-  if (values.har) await writeFile(values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' }, ...(simulated ? { wallClockAt0: simulated.wallClockAt0 } : {}) }), null, 2));
-  if (values.html) await writeFile(values.html, renderHtml(events, { title }));
+  if (values.har && !(await writeReport('demo', values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' }, ...(simulated ? { wallClockAt0: simulated.wallClockAt0 } : {}) }), null, 2), 'HAR 1.2'))) return 1;
+  if (values.html && !(await writeReport('demo', values.html, renderHtml(events, { title }), 'HTML report'))) return 1;
   if (values.mermaid) {
     process.stdout.write(renderMermaid(events, { title }));
     return 0;
@@ -93,17 +90,19 @@ export async function demoCommand(args: string[]): Promise<number> {
     return 0;
   }
   const where = simulated
-    ? ` on a simulated link (${USER_DEMO_ADDRESSES.client} → DNS ${USER_DEMO_ADDRESSES.dns}, web ${USER_DEMO_ADDRESSES.web}), through the socket library over protostack's user-space stack.`
-    : `${values.url ? ` against ${values.url}` : ' on loopback'}, through the socket library over the kernel stack.`;
+    ? ` on a simulated link (${USER_DEMO_ADDRESSES.client} → DNS ${USER_DEMO_ADDRESSES.dns}, web ${USER_DEMO_ADDRESSES.web}),\nthrough the socket library over protostack's user-space stack.`
+    : `${values.url ? ` against ${values.url}` : ' on loopback'},\nthrough the socket library over the kernel stack.`;
   process.stdout.write(
     [
-      `protostack demo: the seed's flow${where}`,
+      `protostack demo: gethostbyname, then socket, connect, write, read, close${where}`,
       '',
       formatSummary(result.summary),
       ...(simulated ? [formatUserSummary(simulated)] : []),
       ...(simulated && values.pcap ? [`  ${simulated.linkStats.sent} packets captured in ${values.pcap} (tshark -r ${values.pcap}, or open it in Wireshark)`] : []),
       '',
-      `Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library${simulated ? ' (virtual time)' : ''}:`,
+      `Every socket call of every side, in the order it began; "waited" is how long control stayed in the socket library${simulated ? ' (virtual time)' : ''}.`,
+      'A call still waiting when its side began another is shown twice: "… waits until +T" where it began, its result where it returned.',
+      '"stopped waiting: fd N was closed" is a server\'s accept or read that was still waiting when the server shut down and closed it.',
       '',
       renderTimeline(result.trace.events),
     ].join('\n'),
@@ -112,6 +111,5 @@ export async function demoCommand(args: string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`protostack demo: ${message}\n\n${DEMO_USAGE}`);
-  return 2;
+  return usageError('demo', message);
 }

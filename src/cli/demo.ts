@@ -166,7 +166,7 @@ async function clientFlow(lib: SocketLibrary, trace: TraceLog, resolver: Resolve
       summary.connections++;
     }
     const last = i === paths.length - 1;
-    const headers: HeaderList = [['host', port === 80 ? host : `${host}:${port}`], ['user-agent', 'protostack-demo']];
+    const headers: HeaderList = [['Host', port === 80 ? host : `${host}:${port}`], ['User-Agent', 'protostack-demo']];
     // HTTP/1.1 keeps the pipe for every object and asks the server to close after the last one.
     if (http === '1.1' && last) headers.push(['connection', 'close']);
     const request = serializeRequestHead('GET', paths[i]!, headers, http === '1.0' ? 0 : 1);

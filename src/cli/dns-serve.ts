@@ -9,8 +9,7 @@ import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { hostPort } from '../trace/text.js';
 import { ipFamily } from '../wire/ip.js';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
+import { parseArgs, parseCommand, usageError } from './args.js';
 import { countFlag, FlagError, secondsFlag } from './limits.js';
 
 const USAGE = `Usage: protostack dns-serve ZONEFILE [--port N] [--address A] [--origin NAME] [limits]
@@ -32,7 +31,8 @@ Stops on Ctrl-C (SIGINT) or SIGTERM.
 
 export async function dnsServeCommand(args: string[]): Promise<number> {
   const fail = (message: string, code: number) => {
-    process.stderr.write(`protostack dns-serve: ${message}\n${code === 2 ? `\n${USAGE}` : ''}`);
+    if (code === 2) return usageError('dns-serve', message);
+    process.stderr.write(`protostack dns-serve: ${message}\n`);
     return code;
   };
   const parsed = parseCommand('dns-serve', USAGE, () =>

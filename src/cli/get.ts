@@ -1,39 +1,56 @@
 /**
  * `protostack get URL`: like curl, through the project's resolver, socket
- * library and HTTP client. -v shows the raw heads and every socket call.
+ * library and HTTP client. -v shows every request and response head (each
+ * redirect hop with -L) and every socket call. Failures are one line and
+ * curl's exit code (get-exit.ts); -m bounds the whole transfer.
  */
-import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Resolver } from '../dns/resolver.js';
 import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
-import { writeFile } from 'node:fs/promises';
 import { TraceLog } from '../trace/events.js';
 import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderMermaid } from '../trace/mermaid.js';
 import { renderTimeline } from '../trace/text.js';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
+import type { HeaderList } from '../wire/http/types.js';
+import { parseArgs, parseCommand, usageError } from './args.js';
+import { classify, EXIT, OutputError } from './get-exit.js';
+import { FileSink, saveBody, StreamSink, writeOut, type Sink } from './get-output.js';
+import { writeReport } from './report.js';
 
 export const GET_USAGE = `Usage: protostack get URL [options]
-  -v, --verbose        show the request and response heads and every socket call
+  -v, --verbose        show each request and response head (every hop with -L) and every socket call
   -o, --output FILE    write the body to FILE instead of standard output
-  -H, --header 'N: V'  add a request header (repeatable)
+  -H, --header 'N: V'  add a request header (repeatable); it replaces a default of the same name
+                       (User-Agent, Accept, Content-Type, Host); 'N:' with no value removes it (not Host)
   -X, --request METHOD use METHOD (default GET, or POST with -d)
   -d, --data DATA      send DATA as the request body (@FILE reads a file)
-  -L, --location       follow redirects (at most 10)
+  -L, --location       follow redirects (at most --max-redirs, default 10)
+  --max-redirs N       follow at most N redirects
   -I, --head           send HEAD and show the response head
+  -f, --fail           an HTTP error (status 400 or above) prints no body and exits 22
   -w, --write-out FMT  print FMT after the transfer: %{http_code} %{time_namelookup}
                        %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total}
-                       %{size_download} %{num_redirects} %{url_effective} (\\n for newline)
+                       %{size_download} %{num_redirects} %{url_effective} %{http_version} (\\n for newline)
   --http1.0            speak HTTP/1.0: one connection per request, closed by the server
   -k, --insecure       do not verify the TLS certificate
-  -m, --max-time SECS  give up after SECS seconds
+  -m, --max-time SECS  give up on the whole transfer after SECS seconds (exit 28)
+  --dns-servers LIST   ask these DNS servers (127.0.0.1:5353,...) instead of resolv.conf's
   --mermaid            with -v: draw the socket calls as a Mermaid sequenceDiagram
   --har FILE           write the exchange as HAR 1.2
   --html FILE          write a self-contained page with the diagram and the timeline
+Exit codes as curl's: 1 unsupported protocol, 3 malformed URL, 6 cannot resolve, 7 cannot connect,
+8 not HTTP, 18 partial body, 22 HTTP error with -f, 23 cannot write, 28 timed out, 35 TLS handshake,
+47 too many redirects, 52 empty reply, 56 connection reset, 60 untrusted certificate.
 `;
+
+const DEFAULT_HEADERS: HeaderList = [
+  ['User-Agent', 'protostack'],
+  ['Accept', '*/*'],
+];
 
 export async function getCommand(args: string[]): Promise<number> {
   const parsed = parseCommand('get', GET_USAGE, () =>
@@ -49,11 +66,14 @@ export async function getCommand(args: string[]): Promise<number> {
         request: { type: 'string', short: 'X' },
         data: { type: 'string', short: 'd' },
         location: { type: 'boolean', short: 'L' },
+        'max-redirs': { type: 'string' },
         head: { type: 'boolean', short: 'I' },
+        fail: { type: 'boolean', short: 'f' },
         'write-out': { type: 'string', short: 'w' },
         'http1.0': { type: 'boolean' },
         insecure: { type: 'boolean', short: 'k' },
         'max-time': { type: 'string', short: 'm' },
+        'dns-servers': { type: 'string' },
         mermaid: { type: 'boolean' },
         har: { type: 'string' },
         html: { type: 'string' },
@@ -62,108 +82,209 @@ export async function getCommand(args: string[]): Promise<number> {
   );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  const [url] = positionals;
-  if (!url || positionals.length > 1) {
-    process.stderr.write(GET_USAGE);
-    return 2;
-  }
-  const trace = values.verbose || values.mermaid || values.har || values.html ? new TraceLog() : null;
-  const lib = new SocketLibrary(new KernelStack(), { label: 'get', trace });
-  const agent = new Agent({ lib, ...(values.insecure ? { tls: { rejectUnauthorized: false } } : {}) });
-  const headers: [string, string][] = [['user-agent', 'protostack'], ['accept', '*/*']];
-  for (const h of values.header ?? []) {
-    const i = h.indexOf(':');
-    if (i <= 0) {
-      process.stderr.write(`protostack get: bad header '${h}' (want 'Name: value')\n`);
-      return 2;
-    }
-    headers.push([h.slice(0, i).trim(), h.slice(i + 1).trim()]);
-  }
+  if (positionals.length === 0) return usageError('get', 'no URL given');
+  if (positionals.length > 1) return usageError('get', `one URL at a time (got ${positionals.length})`);
+  const target = parseUrl(positionals[0]!);
+  if ('exit' in target) return fail(target.exit, target.message);
+  const url = target.url;
+
+  const headers = requestHeaders(values.header ?? []);
+  if (typeof headers === 'string') return usageError('get', headers);
+  const maxTime = values['max-time'] === undefined ? undefined : Number(values['max-time']);
+  if (maxTime !== undefined && !(maxTime > 0 && Number.isFinite(maxTime))) return usageError('get', `-m wants seconds above 0, not '${values['max-time']}'`);
+  const maxRedirs = values['max-redirs'] === undefined ? 10 : Number(values['max-redirs']);
+  if (!Number.isInteger(maxRedirs) || maxRedirs < 0) return usageError('get', `--max-redirs wants a whole number, not '${values['max-redirs']}'`);
+  const servers = values['dns-servers']?.split(',').map((s) => s.trim());
+  if (servers?.some((s) => s === '')) return usageError('get', '--dns-servers wants a comma-separated list of addresses');
+
   let body: Uint8Array | undefined;
   if (values.data !== undefined) {
-    body = values.data.startsWith('@') ? await import('node:fs/promises').then((fs) => fs.readFile(values.data!.slice(1))) : Buffer.from(values.data);
-    if (!headers.some(([n]) => n.toLowerCase() === 'content-type')) headers.push(['content-type', 'application/x-www-form-urlencoded']);
+    if (values.data.startsWith('@')) {
+      try {
+        body = await readFile(values.data.slice(1));
+      } catch (e) {
+        return fail(EXIT.readError, `cannot read ${values.data.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    } else body = Buffer.from(values.data);
+    if (!headers.removed.has('content-type') && !headers.list.some(([n]) => n.toLowerCase() === 'content-type')) headers.list.push(['Content-Type', 'application/x-www-form-urlencoded']);
   }
   const method = values.request ?? (values.head ? 'HEAD' : body ? 'POST' : 'GET');
   const version = values['http1.0'] ? '1.0' : '1.1';
-  const signal = values['max-time'] ? AbortSignal.timeout(Number(values['max-time']) * 1000) : undefined;
-  const t0 = performance.now();
-  let res: Response;
+
+  const trace = values.verbose || values.mermaid || values.har || values.html ? new TraceLog() : null;
+  const lib = new SocketLibrary(new KernelStack(), { label: 'get', trace });
+  let resolver: Resolver | undefined;
   try {
-    if (values.verbose) {
-      const u = new URL(url);
-      const lines = [`${method} ${u.pathname}${u.search} HTTP/${version}`, `Host: ${u.host}`, ...headers.map(([n, v]) => `${n}: ${v}`)];
-      if (body) lines.push(`content-length: ${body.length}`);
-      process.stderr.write(lines.map((l) => `> ${l}`).join('\n') + '\n>\n');
-    }
-    res = await request(url, { method, headers, ...(body ? { body } : {}), version, agent, maxRedirects: values.location ? 10 : 0, ...(signal ? { signal } : {}) });
+    if (servers) resolver = new Resolver({ lib, servers, resolvConf: false });
+  } catch (e) {
+    return usageError('get', `--dns-servers: ${(e as Error).message.replace(/^ERR_\w+: /, '')}`);
+  }
+  const agent = new Agent({ lib, ...(resolver ? { resolver } : {}), ...(values.insecure ? { tls: { rejectUnauthorized: false } } : {}) });
+  const stdout = new StreamSink(process.stdout, 'standard output');
+  const file = values.output !== undefined && values.output !== '-' ? new FileSink(values.output) : null;
+  const sink: Sink = file ?? stdout;
+  // Heads go to stderr with -v (stdout is the body's), to stdout with -I alone, as curl does.
+  const heads = values.verbose ? 'stderr' : values.head ? 'stdout' : null;
+  const prefix = (mark: string) => (values.verbose ? `${mark} ` : '');
+  const show = async (lines: string[], mark: string) => {
+    const text = [...lines, ''].map((l) => `${prefix(mark)}${l}`.trimEnd()).join('\n') + '\n';
+    if (heads === 'stderr') process.stderr.write(text);
+    else if (heads === 'stdout') await stdout.write(text);
+  };
+  const showing: Promise<void>[] = [];
+
+  const deadline = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (maxTime !== undefined)
+      timer = setTimeout(() => {
+        deadline.abort(new Error(`-m ${maxTime}`));
+        resolve('timeout');
+      }, maxTime * 1000);
+  });
+
+  const t0 = performance.now();
+  const transfer = async (): Promise<number> => {
+    const res: Response = await request(url, {
+      method,
+      headers: headers.list,
+      ...(body ? { body } : {}),
+      version,
+      agent,
+      maxRedirects: values.location ? maxRedirs : 0,
+      signal: deadline.signal,
+      onRequest: (h) => {
+        if (!values.verbose) return;
+        const lines = [`${h.method} ${h.target} HTTP/${h.version}`, ...h.headers.map(([n, v]) => `${n}: ${v}`)];
+        if (h.body instanceof Uint8Array && !h.headers.some(([n]) => n.toLowerCase() === 'content-length')) lines.push(`Content-Length: ${h.body.length}`);
+        showing.push(show(lines, '>'));
+      },
+      onResponse: (h) => {
+        showing.push(show([`HTTP/${h.version} ${h.status} ${h.reason}`, ...h.headers.map(([n, v]) => `${n}: ${v}`)], '<'));
+      },
+    });
+    await Promise.all(showing);
     const tHead = performance.now();
-    if (values.verbose || values.head) {
-      const out = values.head && !values.verbose ? process.stdout : process.stderr;
-      const prefix = values.verbose ? '< ' : '';
-      out.write([`HTTP/${res.httpVersion} ${res.statusCode} ${res.statusText}`, ...res.rawHeaders.map(([n, v]) => `${n}: ${v}`)].map((l) => `${prefix}${l}`).join('\n') + `\n${prefix}\n`);
+    let size = 0;
+    if (values.fail && res.statusCode >= 400) {
+      res.body.cancel();
+      throw new HttpStatusError(res);
     }
-    const size = await save(res, values.output, Number(res.headers['content-length'] ?? 0));
+    if (!values.head || values.verbose) {
+      await file?.open();
+      size = await saveBody(res, sink, file !== null && process.stderr.isTTY === true);
+    } else await res.body.dump();
+    await sink.close();
     const tEnd = performance.now();
-    if (values['write-out']) process.stdout.write(writeOut(values['write-out'], res, size, t0, tHead, tEnd));
+    if (values['write-out']) {
+      const w = writeOut(values['write-out'], res, size, t0, tHead, tEnd);
+      for (const name of w.unknown) process.stderr.write(`protostack get: unknown -w variable '%{${name}}' (printed as nothing)\n`);
+      await stdout.write(w.text);
+    }
     if (trace) {
       const t = res.timings;
       trace.record({
         kind: 'http', seq: 0, who: lib.label, stack: lib.stack.name, fd: -1, method, url: res.url, httpVersion: version,
-        requestHeaders: headers, requestBodySize: body?.length ?? 0, status: res.statusCode, statusText: res.statusText,
+        requestHeaders: headers.list, requestBodySize: body?.length ?? 0, status: res.statusCode, statusText: res.statusText,
         responseHeaders: res.rawHeaders, responseBodySize: size, responseHeadSize: -1, start: lib.stack.now() - (tEnd - t0),
         timings: { dns: res.reused ? -1 : t.lookup, connect: res.reused ? -1 : t.connect + t.tls, send: 0, wait: t.firstByte, receive: tEnd - tHead },
       });
-      if (values.har) await writeFile(values.har, JSON.stringify(renderHar(trace.events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2));
-      if (values.html) await writeFile(values.html, renderHtml(trace.events, { title: `protostack get ${url}` }));
-      if (values.mermaid) process.stderr.write(`\n${renderMermaid(trace.events)}`);
-      if (values.verbose) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
     }
     return 0;
-  } catch (e) {
-    if (trace) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
-    process.stderr.write(`protostack get: ${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    await agent.close();
-  }
-}
-
-async function save(res: Response, output: string | undefined, expected: number): Promise<number> {
-  const file = output ? createWriteStream(output) : null;
-  const progress = file !== null && process.stderr.isTTY && expected > 1024 * 1024;
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.length;
-    if (file) {
-      if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
-    } else process.stdout.write(chunk);
-    if (progress) bar(size, expected);
-  }
-  if (progress) process.stderr.write('\n');
-  if (file) await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  return size;
-}
-
-function bar(done: number, total: number): void {
-  const width = 40;
-  const filled = Math.min(width, Math.round((done / total) * width));
-  process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${((done / total) * 100).toFixed(1)}%  ${(done / 1048576).toFixed(1)} MiB`);
-}
-
-function writeOut(format: string, res: Response, size: number, t0: number, tHead: number, tEnd: number): string {
-  const t = res.timings;
-  const s = (ms: number) => (ms / 1000).toFixed(6);
-  const vars: Record<string, string> = {
-    http_code: String(res.statusCode),
-    time_namelookup: s(t.lookup),
-    time_connect: s(t.lookup + t.connect),
-    time_appconnect: s(t.tls ? t.lookup + t.connect + t.tls : 0),
-    time_starttransfer: s(tHead - t0),
-    time_total: s(tEnd - t0),
-    size_download: String(size),
-    num_redirects: String(res.redirects.length),
-    url_effective: res.url,
   };
-  return format.replace(/%\{(\w+)\}/g, (m, name: string) => vars[name] ?? m).replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+
+  let failure: { exit: number; message: string | null } | null = null;
+  const running = transfer();
+  try {
+    if ((await Promise.race([running, timedOut])) === 'timeout') {
+      running.catch(() => {});
+      failure = { exit: EXIT.timedOut, message: `timed out after ${maxTime} s` };
+    }
+  } catch (e) {
+    if (e instanceof OutputError && e.closed) failure = { exit: EXIT.writeError, message: null };
+    else if (e instanceof HttpStatusError) failure = { exit: EXIT.httpError, message: e.message };
+    else if (deadline.signal.aborted) failure = { exit: EXIT.timedOut, message: `timed out after ${maxTime} s` };
+    else failure = classify(e, url);
+  } finally {
+    clearTimeout(timer);
+    await file?.close().catch(() => {});
+  }
+  if (deadline.signal.aborted) {
+    // Whatever is still in flight (a TLS handshake, a lookup) is abandoned: the deadline bounds the whole command.
+    await Promise.race([agent.close(), new Promise((resolve) => setTimeout(resolve, 100))]);
+    setTimeout(() => process.exit(failure?.exit ?? 0), 100).unref();
+  } else await agent.close();
+  if (trace) {
+    const done = trace.events.some((e) => e.kind === 'http');
+    let written = true;
+    if (done && values.har) written = (await writeReport('get', values.har, JSON.stringify(renderHar(trace.events, { creator: { name: 'protostack', version: '0.1.0' } }), null, 2), 'HAR 1.2')) && written;
+    if (done && values.html) written = (await writeReport('get', values.html, renderHtml(trace.events, { title: `protostack get ${url.href}` }), 'HTML report')) && written;
+    if (!written && !failure) failure = { exit: EXIT.writeError, message: null };
+    if (values.mermaid) process.stderr.write(`\n${renderMermaid(trace.events)}`);
+    if (values.verbose) process.stderr.write(`\nsocket calls:\n${renderTimeline(trace.events)}`);
+  }
+  if (!failure) return 0;
+  return failure.message === null ? failure.exit : fail(failure.exit, failure.message);
+}
+
+/** -f: an HTTP status of 400 or more is a failure (curl's 22). */
+class HttpStatusError extends Error {
+  override readonly name = 'HttpStatusError';
+  readonly code = 'ERR_HTTP_STATUS';
+  constructor(res: Response) {
+    super(`the server answered ${res.statusCode} ${res.statusText} for ${res.url}`);
+  }
+}
+
+function fail(exit: number, message: string): number {
+  process.stderr.write(`protostack get: ${message}\n`);
+  return exit;
+}
+
+/** The URL as curl reads it: no scheme means http://; a malformed one is exit 3, another scheme exit 1. */
+export function parseUrl(text: string): { url: URL } | { exit: number; message: string } {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    return { exit: EXIT.malformedUrl, message: `malformed URL '${text}'` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { exit: EXIT.unsupportedProtocol, message: `protocol '${url.protocol.slice(0, -1)}' is not supported (http and https are)` };
+  if (url.hostname === '') return { exit: EXIT.malformedUrl, message: `no host in URL '${text}'` };
+  if (url.port === '0') return { exit: EXIT.malformedUrl, message: `port 0 in URL '${text}' (a port is 1 to 65535)` };
+  return { url };
+}
+
+/** The defaults with each -H applied: a name replaces a default of the same name, 'Name:' removes it. */
+function requestHeaders(given: string[]): { list: HeaderList; removed: Set<string> } | string {
+  const list: HeaderList = DEFAULT_HEADERS.map(([n, v]) => [n, v]);
+  const removed = new Set<string>();
+  const defaults = new Set(list.map(([n]) => n.toLowerCase()));
+  for (const h of given) {
+    // curl's 'Name;' sends the header with an empty value.
+    const empty = /^([^:;\s]+);$/.exec(h);
+    const i = h.indexOf(':');
+    if (!empty && i <= 0) return `bad header '${h}' (want 'Name: value', 'Name:' to remove one, or 'Name;' for an empty value)`;
+    const name = canonical(empty ? empty[1]! : h.slice(0, i).trim());
+    const value = empty ? '' : h.slice(i + 1).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `bad header name '${name}'`;
+    const lower = name.toLowerCase();
+    if (defaults.has(lower) || (!empty && value === '')) {
+      for (let j = list.length - 1; j >= 0; j--) if (list[j]![0].toLowerCase() === lower) list.splice(j, 1);
+      defaults.delete(lower);
+    }
+    if (!empty && value === '') {
+      if (lower === 'host') return `the host header cannot be removed (HTTP/1.1 requires it); -H 'host: NAME' sets it`;
+      removed.add(lower);
+      continue;
+    }
+    list.push([name, value]);
+  }
+  return { list, removed };
+}
+
+/** One case for every name on the wire, the one the rest of protostack sends: "content-type" → "Content-Type" (as Go's net/http). */
+function canonical(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }

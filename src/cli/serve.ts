@@ -5,8 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseCommand } from './args.js';
+import { parseArgs, parseCommand, usageError } from './args.js';
 import { countFlag, FlagError, secondsFlag } from './limits.js';
 import { serve, type ServeOptions, type ServerRequest, type ServerResponse } from '../http/server.js';
 import { staticFiles } from '../http/static.js';
@@ -14,11 +13,15 @@ import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { ipFamily } from '../wire/ip.js';
 
-const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [limits]
+const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing] [limits]
 
 Serves the files under DIR (default: the current directory) over HTTP/1.1.
   --port N, -p N   default 8080; 0 picks a free port
   --host H         the address to listen on, default 127.0.0.1
+  --no-listing     a directory without index.html is 404, not a listing of its files
+GET and HEAD, index.html for directories (or a listing of the directory when it has
+none), ETag/Last-Modified with 304s, single byte ranges. Logs one line per request;
+stops on Ctrl-C or SIGTERM.
 Limits (times in seconds, decimals allowed):
   --max-connections N        connections open at once, default 4096; at the cap the
                              longest idle one (else the slowest head) makes room
@@ -26,13 +29,12 @@ Limits (times in seconds, decimals allowed):
   --headers-timeout SECS     a request head, from its first byte, default 60
   --request-timeout SECS     a whole request, body included, default 300
   --keep-alive-timeout SECS  an idle kept-alive connection, default 5
-GET and HEAD, index.html for directories, ETag/Last-Modified with 304s,
-single byte ranges. Logs one line per request; stops on Ctrl-C or SIGTERM.
 `;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const fail = (message: string, code: number) => {
-    process.stderr.write(`protostack serve: ${message}\n${code === 2 ? `\n${USAGE}` : ''}`);
+    if (code === 2) return usageError('serve', message);
+    process.stderr.write(`protostack serve: ${message}\n`);
     return code;
   };
   const parsed = parseCommand('serve', USAGE, () =>
@@ -49,6 +51,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
+        'no-listing': { type: 'boolean' },
       },
     }),
   );
@@ -79,7 +82,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     return fail(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
   }
 
-  const files = staticFiles(path.resolve(dir));
+  const files = staticFiles(path.resolve(dir), { listing: !values['no-listing'] });
   const handler = async (req: ServerRequest, res: ServerResponse) => {
     const t0 = performance.now();
     let failed = false;

@@ -16,6 +16,7 @@ import { loadResolvConf, parseServer, type ResolverConfig } from './config.js';
 import { HostsTable, loadHosts } from './hosts.js';
 import { candidates, checkName } from './names.js';
 import { sortDestinations } from './sort.js';
+import { localhostAddresses, specialName } from './special.js';
 import { exchange, show, type Exchange } from './transport.js';
 
 export interface ResolverOptions {
@@ -131,8 +132,9 @@ export class Resolver {
     // The hosts file is read once, so what it says holds for as long as the resolver lives.
     const fromHosts = this.fromTable(hosts, name, family);
     if (fromHosts.length > 0) return this.remember(name, family, order, await this.order(fromHosts, order), Infinity);
-    const local = localhost(name, family);
-    if (local) return this.remember(name, family, order, await this.order(local, order), Infinity);
+    const special = specialName(name);
+    if (special === 'invalid') throw invalidName(name);
+    if (special === 'localhost') return this.remember(name, family, order, await this.order(localhostAddresses(family), order), Infinity);
 
     const families: (4 | 6)[] = family === 0 ? [4, 6] : [family];
     let found: Address[] = [];
@@ -186,6 +188,7 @@ export class Resolver {
     const qtype = typeof type === 'number' ? type : parseType(type);
     if (qtype === null || qtype < 0 || qtype > 65_535) throw new DnsError('ERR_DNS_BAD_VALUE', `unknown record type ${String(type)}`);
     checkName(name);
+    if (specialName(name) === 'invalid') throw invalidName(name);
     const { config } = await this.ready();
     const errors: unknown[] = [];
     for (const candidate of candidates(name, config.search, config.ndots)) {
@@ -401,15 +404,9 @@ function fromCache(name: string, type: number, c: CacheResult): Answer {
   return { name, canonicalName: c.name, type, records: c.records, chain: c.chain, ttl: c.ttl, source: 'cache' };
 }
 
-/** RFC 6761 §6.3: localhost names are answered locally, never sent to DNS. */
-function localhost(name: string, family: 0 | 4 | 6): Address[] | null {
-  if (!/localhost\.?$/i.test(name)) return null;
-  const n = normalizeName(name);
-  if (n !== 'localhost' && !n.endsWith('.localhost')) return null;
-  const out: Address[] = [];
-  if (family !== 4) out.push({ address: '::1', family: 6 });
-  if (family !== 6) out.push({ address: '127.0.0.1', family: 4 });
-  return out;
+/** RFC 6761 §6.4: an invalid name does not exist, and no server is asked. */
+function invalidName(name: string): DnsError {
+  return new DnsError('ERR_DNS_NXDOMAIN', `${name} does not exist (a special-use .invalid name, RFC 6761)`);
 }
 
 function hasSoa(m: DnsMessage): boolean {

@@ -23,6 +23,9 @@ export interface RequestOptions {
   headersTimeout?: number;
   bodyTimeout?: number;
   agent?: Agent;
+  /** Told each request head as it is dispatched and each response head as it arrives, every redirect hop included (`get -v`). */
+  onRequest?: (head: { method: string; target: string; version: '1.0' | '1.1'; headers: HeaderList; body: RequestBody }) => void;
+  onResponse?: (head: { status: number; reason: string; version: '1.0' | '1.1'; headers: HeaderList }) => void;
 }
 
 export interface Response {
@@ -61,6 +64,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const redirects: string[] = [];
   for (;;) {
     const raw = await exchange(agent, current, method, headers, body, options);
+    options.onResponse?.({ status: raw.status, reason: raw.reason, version: raw.minor === 0 ? '1.0' : '1.1', headers: raw.headers });
     const location = REDIRECTS.has(raw.status) ? headerOf(raw.headers, 'location') : undefined;
     if (!location || redirects.length >= maxRedirects) {
       if (location && maxRedirects > 0) {
@@ -89,7 +93,7 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
 
 function exchange(agent: Agent, url: URL, method: string, headers: HeaderList, body: RequestBody, options: RequestOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const withHost = headerOf(headers, 'host') === undefined ? [['host', url.host] as [string, string], ...headers] : headers;
+    const withHost = headerOf(headers, 'host') === undefined ? [['Host', url.host] as [string, string], ...headers] : headers;
     const d: Dispatch = {
       method,
       target: `${url.pathname || '/'}${url.search}`,
@@ -107,6 +111,7 @@ function exchange(agent: Agent, url: URL, method: string, headers: HeaderList, b
       writtenAt: 0,
     };
     if (options.signal?.aborted) return reject(abortError(options.signal, 'before it started'));
+    options.onRequest?.({ method, target: d.target, version: options.version ?? '1.1', headers: withHost, body });
     agent.dispatch(url, d);
   });
 }

@@ -212,10 +212,10 @@ export class ClientConnection {
     if (body instanceof Uint8Array) framing = 'length';
     else if (body !== null) framing = headerValue(headers, 'content-length') !== undefined ? 'length' : 'chunked';
     const extra: HeaderList = [];
-    if (framing === 'length' && body instanceof Uint8Array && headerValue(headers, 'content-length') === undefined) extra.push(['content-length', String(body.length)]);
+    if (framing === 'length' && body instanceof Uint8Array && headerValue(headers, 'content-length') === undefined) extra.push(['Content-Length', String(body.length)]);
     if (framing === 'chunked') {
       if (d.minor === 0) throw new HttpError('ERR_HTTP_BAD_HEADER_VALUE', 'a streamed body over HTTP/1.0 needs a content-length');
-      extra.push(['transfer-encoding', 'chunked']);
+      extra.push(['Transfer-Encoding', 'chunked']);
     }
     const head = serializeRequestHead(d.method, d.target, extra.length ? [...headers, ...extra] : headers, d.minor);
     if (body instanceof Uint8Array) {

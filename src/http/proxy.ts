@@ -69,7 +69,7 @@ export function proxyAuthorization(proxy: URL): HeaderList {
 
 /** Asks the proxy on `io` for a tunnel to host:port; resolves once it answered 2xx. */
 export async function tunnel(io: Io, authority: string, proxy: URL, timeout: number): Promise<void> {
-  await io.write(serializeRequestHead('CONNECT', authority, [['host', authority], ...proxyAuthorization(proxy)]));
+  await io.write(serializeRequestHead('CONNECT', authority, [['Host', authority], ...proxyAuthorization(proxy)]));
   let head: MessageHead | null = null;
   const parser = new HttpParser('response', { onHead: (h) => (head = h), onBody: () => {}, onEnd: () => {} });
   parser.expect('CONNECT');

@@ -9,9 +9,10 @@
  * under the root, and so must its real path once symlinks are resolved (404
  * otherwise). The file opened is checked to be the one that was checked.
  */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, statSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readEntries, renderListing } from './listing.js';
 import type { Handler, ServerRequest, ServerResponse } from './server.js';
 
 export interface StaticOptions {
@@ -23,6 +24,20 @@ export interface StaticOptions {
   dotfiles?: 'ignore' | 'allow';
   /** A Cache-Control value for every file. Default none. */
   cacheControl?: string;
+  /** A directory with no index file is answered with a listing of its entries (an HTML page); false, the default, answers 404. */
+  listing?: boolean;
+}
+
+/** staticFiles() was given a root that is not a directory it can serve. */
+export class StaticRootError extends Error {
+  override readonly name = 'StaticRootError';
+  constructor(
+    /** ENOENT, ENOTDIR, EACCES, ...: what the file system said of the root. */
+    readonly code: string,
+    readonly root: string,
+  ) {
+    super(`${root}: ${code === 'ENOTDIR' ? 'not a directory' : code === 'ENOENT' ? 'no such directory' : code} (${code})`);
+  }
 }
 
 const TYPES: Record<string, string> = {
@@ -77,6 +92,15 @@ export function staticFiles(root: string, options: StaticOptions = {}): Handler 
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError('chunkSize must be a positive integer');
   if (index !== false && (index.includes('/') || index.includes('\\') || index === '.' || index === '..')) throw new TypeError('index must be a file name');
   const base = path.resolve(root);
+  // A root that is not there is a mistake of the caller's, told now rather than as a 404 for every request.
+  let rootStats;
+  try {
+    rootStats = statSync(base);
+  } catch (e) {
+    throw new StaticRootError((e as NodeJS.ErrnoException).code ?? 'EIO', root);
+  }
+  if (!rootStats.isDirectory()) throw new StaticRootError('ENOTDIR', root);
+  const listing = options.listing ?? false;
   // The root's own real path, found once: every file's real path must lie under it.
   let realRoot: Promise<string> | null = null;
 
@@ -117,9 +141,9 @@ export function staticFiles(root: string, options: StaticOptions = {}): Handler 
         res.setHeader('Location', `/${rawSegments(pathname).join('/')}/${query}`);
         return plain(res, 301, 'Moved Permanently');
       }
-      if (index === false) return plain(res, 404, 'Not Found');
-      file = await resolveInside(path.join(file.real, index), rootReal);
-      if (!file || !file.stats.isFile()) return plain(res, 404, 'Not Found');
+      const dir = file.real;
+      file = index === false ? null : await resolveInside(path.join(dir, index), rootReal);
+      if (!file || !file.stats.isFile()) return listing ? sendListing(req, res, dir, pathname, dotfiles === 'allow') : plain(res, 404, 'Not Found');
     } else if (wantsDir || !file.stats.isFile()) {
       // "/file.txt/" names no directory; FIFOs, devices and sockets are never opened.
       return plain(res, 404, 'Not Found');
@@ -176,6 +200,20 @@ async function resolveInside(file: string, rootReal: string): Promise<Found | nu
   } catch {
     return null;
   }
+}
+
+async function sendListing(req: ServerRequest, res: ServerResponse, dir: string, pathname: string, dotfiles: boolean): Promise<void> {
+  let page: string;
+  try {
+    const { entries, more } = await readEntries(dir, dotfiles);
+    page = renderListing(pathname, entries, more);
+  } catch {
+    return plain(res, 403, 'Forbidden');
+  }
+  const body = Buffer.from(page);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  return req.method === 'HEAD' ? res.end() : res.end(body);
 }
 
 function plain(res: ServerResponse, status: number, text: string): Promise<void> {

@@ -64,11 +64,17 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem; }
 .summary { color: #57606a; margin: 0 0 1rem; }
-#diagram { overflow-x: auto; width: fit-content; max-width: 100%; box-sizing: border-box; border: 1px solid #d0d7de; border-radius: 6px; padding: .75rem; min-height: 3rem; background: #fff; }
+#diagram { overflow: auto; max-height: 90vh; width: fit-content; max-width: 100%; box-sizing: border-box; border: 1px solid #d0d7de; border-radius: 6px; padding: .75rem; min-height: 3rem; background: #fff; }
 #diagram[data-rendered="pending"]::before { content: "Drawing the diagram…"; color: #57606a; }
 #diagram[data-rendered="error"] { border-color: #cf222e; }
 #diagram .failure { color: #cf222e; white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 #diagram svg { max-width: none; height: auto; }
+/* Fitted (the default): a diagram wider than the window is scaled down to its width; "actual size" scrolls instead. */
+#diagram.fit { max-height: none; }
+#diagram.fit svg { max-width: 100%; }
+.zoom { margin: 0 0 .5rem; }
+.zoom button { font: inherit; font-size: 13px; padding: .15rem .6rem; border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; cursor: pointer; }
+.zoom button[aria-pressed="true"] { background: #ddf4ff; border-color: #54aeff; }
 pre { font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace; background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .75rem; overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; text-align: left; vertical-align: top; }
@@ -87,7 +93,8 @@ details { margin-top: .5rem; }
 <p class="summary narrow">${calls} socket call${calls === 1 ? '' : 's'}, ${https.length} HTTP exchange${https.length === 1 ? '' : 's'}. Arrows are the calls of the side that began each exchange; notes are the answering side's calls.</p>
 
 <h2>Sequence diagram</h2>
-<div id="diagram" data-rendered="${missing ? 'error' : 'pending'}"${missing ? ` data-error="${esc(missing)}"` : ''}>${missing ? `<p class="failure">${esc(missing)}</p>` : ''}</div>
+<p class="zoom" id="zoom"><button type="button" data-zoom="fit" aria-pressed="true">Fit to window</button> <button type="button" data-zoom="actual" aria-pressed="false">Actual size (scroll)</button></p>
+<div id="diagram" class="fit" data-rendered="${missing ? 'error' : 'pending'}"${missing ? ` data-error="${esc(missing)}"` : ''}>${missing ? `<p class="failure">${esc(missing)}</p>` : ''}</div>
 <details>
 <summary>Mermaid source</summary>
 <pre id="mermaid-source">${esc(diagram)}</pre>
@@ -112,6 +119,12 @@ ${missing ? '' : `<script>${script}</script>
     p.textContent = 'The diagram could not be drawn: ' + message;
     box.replaceChildren(p);
   }
+  document.getElementById('zoom').addEventListener('click', function (event) {
+    var mode = event.target.getAttribute && event.target.getAttribute('data-zoom');
+    if (!mode) return;
+    box.classList.toggle('fit', mode === 'fit');
+    document.querySelectorAll('#zoom button').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-zoom') === mode)); });
+  });
   try {
     mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', maxTextSize: 1000000, sequence: { useMaxWidth: false, showSequenceNumbers: false, wrap: false, actorMargin: 40, messageMargin: 30, messageFontSize: 14, noteFontSize: 14, actorFontSize: 14 } });
     mermaid.render('trace-diagram', source).then(function (result) {

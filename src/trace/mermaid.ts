@@ -1,30 +1,28 @@
 /**
- * The seed's sequence diagram, drawn from a real trace: the same arrows
- * (prepare descriptor, connect and its OK, write, read, close, the
- * gethostbyname request and its answer) with the real descriptors,
- * addresses, ports and byte counts.
+ * A sequence diagram drawn from a real trace: the arrows of a textbook
+ * socket exchange (prepare a descriptor, connect and its OK, write, read,
+ * close, the gethostbyname request and its answer) with the real
+ * descriptors, addresses, ports and byte counts. Who talks to whom, and when
+ * each call is placed, is the model's (mermaid-model.ts).
  *
- * Who talks to whom is worked out from the trace alone:
- *  - a socket owns the endpoints it bound or connected from (bind's and
- *    connect's `local`; accept's `local` names the listener's owner when its
- *    bind was not traced);
- *  - a connect is paired with the accept whose peer is the connect's local
- *    endpoint, and the two descriptors are the two ends of one pipe;
- *  - a UDP sendto to an owned endpoint is paired with the owner's recvfrom of
- *    the same size, which tells the sender's port.
- *
- * The side that connected (or sent first) is drawn as the seed draws the
- * application: its calls are arrows. The side that accepted (or answered)
- * is drawn as the other side: its accept is connect's "OK", its reads and
- * writes are notes over it, and its close is an arrow back. A peer that was
- * not traced is the participant "network".
+ * The side that connected (or sent first) is drawn as the application: its
+ * calls are arrows. The side that accepted (or answered) is drawn as the
+ * other side: its accept is connect's "OK", its reads and writes are notes
+ * over it, and its close is an arrow back. A peer that was not traced is the
+ * participant "network".
  *
  * Calls are placed in the order they began, except calls that wait for the
  * other side (accept, read, recvfrom), which are placed when they returned,
- * which is when the connection or the data arrived.
+ * which is when the connection or the data arrived; a read that was waiting
+ * when the peer wrote its bytes is placed right after that write, so arrows
+ * follow the bytes (the data before a FIN that followed it). A wait ended by
+ * the side's own close is placed after that close.
  */
 import type { CallEvent, HttpEvent, TraceEvent } from './events.js';
-import { hostPort } from './text.js';
+import { Model, NETWORK, type Sock } from './mermaid-model.js';
+import { describeError, CLOSED_WHILE_WAITING, hostPort } from './text.js';
+
+export { NETWORK } from './mermaid-model.js';
 
 export interface MermaidOptions {
   /** A title above the diagram. */
@@ -37,34 +35,7 @@ export interface MermaidOptions {
   maxMessages?: number;
 }
 
-/** The participant for peers that are not in the trace. */
-export const NETWORK = 'network';
-
 const DEFAULT_MAX_MESSAGES = 400;
-
-type Proto = 'tcp' | 'udp';
-
-/** One socket: a descriptor of one `who` from its socket() (or accept()) to its close(). */
-interface Sock {
-  readonly who: string;
-  readonly fd: number;
-  readonly birth: number;
-  proto: Proto | undefined;
-  /** The socket's own endpoint ("127.0.0.1:8080"), once known. */
-  local?: string;
-  /** The endpoint it connected to, or accepted from. */
-  remote?: string;
-  /** The traced socket at the other end of the pipe. */
-  peer?: Sock;
-  accepted: boolean;
-  listening: boolean;
-  /** A traced socket sent to this one. */
-  targeted: boolean;
-  /** This socket sent (write, sendto) before it received anything. */
-  sentFirst?: boolean;
-  /** The accept that made this socket, drawn as its connect's reply. */
-  acceptEvent?: CallEvent;
-}
 
 interface Item {
   /** Placement time on the stack's clock, then the recording order. */
@@ -87,8 +58,8 @@ export function renderMermaid(events: readonly TraceEvent[], options: MermaidOpt
 
   const items: Item[] = [];
   for (const e of calls) {
-    const lines = model.draw(e, p);
-    if (lines.length > 0) items.push({ time: model.placement(e), seq: e.seq, lines });
+    const lines = drawCall(model, e, p);
+    if (lines.length > 0) items.push({ ...model.place(e), lines });
   }
   for (const h of https) items.push({ time: h.start, seq: h.seq, lines: [drawHttp(h, model, p)] });
   items.sort((a, b) => a.time - b.time || a.seq - b.seq);
@@ -142,323 +113,96 @@ export function renderMermaid(events: readonly TraceEvent[], options: MermaidOpt
   return out.join('\n') + '\n';
 }
 
-// ---- the model: sockets, who owns which endpoint, which ends are paired ----
-
-class Model {
-  private readonly sockets = new Map<string, Sock[]>();
-  private readonly sockOf = new Map<CallEvent, Sock>();
-  private readonly owners = new Map<string, Sock>();
-  /** Accepts drawn as a connect's reply, and the connect each answers. */
-  private readonly replies = new Map<CallEvent, CallEvent>();
-  private readonly consumed = new Set<CallEvent>();
-  /** UDP sends and the traced socket they went to. */
-  private readonly udpTargets = new Map<CallEvent, Sock>();
-  private readonly whoInitiates = new Set<string>();
-
-  constructor(calls: readonly CallEvent[]) {
-    this.assign(calls);
-    this.own(calls);
-    this.pairStreams(calls);
-    this.pairDatagrams(calls);
-    this.roles(calls);
-  }
-
-  /** Places each call on the socket its descriptor named when the call began. */
-  private assign(calls: readonly CallEvent[]): void {
-    const births: { e: CallEvent; fd: number; at: number; proto: Proto | undefined; accepted: boolean }[] = [];
-    for (const e of calls) {
-      if (e.error || typeof e.result !== 'number') continue;
-      if (e.call === 'socket') births.push({ e, fd: e.result, at: e.start, proto: protoOf(e.note), accepted: false });
-      else if (e.call === 'accept') births.push({ e, fd: e.result, at: end(e), proto: 'tcp', accepted: true });
+/** The lines for one call. */
+function drawCall(model: Model, e: CallEvent, p: (who: string) => string): string[] {
+  const me = p(e.who);
+  const s = model.sockOf.get(e);
+  const failed = e.error !== undefined;
+  const self = (label: string) => [arrow(me, me, 'solid', failed, label)];
+  const note = (label: string) => [`Note over ${me}: ${mermaidText(label)}`];
+  const answering = s !== undefined && model.answers(s);
+  switch (e.call) {
+    case 'socket':
+      return self(`socket(${e.note ?? ''})${outcome(e, `fd ${e.result}`)}`);
+    case 'bind':
+      return self(`bind(fd ${e.fd}, ${endpointArg(e)})${outcome(e, e.local ?? 'ok')}`);
+    case 'listen':
+      return self(`listen(fd ${e.fd}${e.note ? `, ${e.note}` : ''})${outcome(e, 'ok')}`);
+    case 'connect': {
+      const label = `connect(fd ${e.fd}, ${e.address ?? '?'}, ${e.port ?? '?'})`;
+      if (s?.proto === 'udp') return self(`${label}${outcome(e, `ok, from ${e.local ?? '?'}`)}`);
+      const accept = model.replies.get(e);
+      const target = s?.peer ? p(s.peer.who) : p(e.address !== undefined ? model.whoAt('tcp', hostPort(e.address, e.port ?? 0)) : NETWORK);
+      const request = arrow(me, target, 'dashed', false, label);
+      if (failed) return [request, arrow(target, me, 'dashed', true, `✗ ${e.error}`)];
+      const from = e.local ? `, from ${e.local}` : '';
+      const reply = accept ? `OK (accept(fd ${accept.fd}) → fd ${accept.result}${from})` : `OK${e.local ? ` (from ${e.local})` : ''}`;
+      return [request, arrow(target, me, 'dashed', false, reply)];
     }
-    births.sort((a, b) => a.at - b.at || a.e.seq - b.e.seq);
-    for (const b of births) {
-      const s: Sock = { who: b.e.who, fd: b.fd, birth: b.at, proto: b.proto, accepted: b.accepted, listening: false, targeted: false };
-      if (b.accepted) {
-        s.acceptEvent = b.e;
-        s.local = b.e.local;
-        if (b.e.address !== undefined) s.remote = hostPort(b.e.address, b.e.port ?? 0);
-      }
-      this.list(b.e.who, b.fd).push(s);
+    case 'accept': {
+      if (model.consumed.has(e)) return [];
+      const label = `accept(fd ${e.fd})`;
+      if (failed) return note(stopped(e, label) ?? `${label} ✗ ${e.error}`);
+      const from = e.address !== undefined ? ` from ${hostPort(e.address, e.port ?? 0)}` : '';
+      return [arrow(p(NETWORK), me, 'dashed', false, `${label} → fd ${e.result}${from}`)];
     }
-    for (const e of calls) {
-      if (e.call === 'socket' || e.fd < 0) continue;
-      const list = this.list(e.who, e.fd);
-      // The newest socket on that descriptor born before the call began; one made up if the trace began later.
-      let s: Sock | undefined;
-      for (const c of list) if (c.birth <= e.start) s = c;
-      if (!s) {
-        s = { who: e.who, fd: e.fd, birth: -Infinity, proto: undefined, accepted: false, listening: false, targeted: false };
-        list.unshift(s);
-      }
-      this.sockOf.set(e, s);
-      if (!s.proto) s.proto = protoFromCall(e.call);
+    case 'write': {
+      const label = `write(fd ${e.fd}, ${e.length ?? '?'} B)${e.result !== undefined && e.result !== e.length ? ` → ${e.result} B` : ''}${failed ? ` ✗ ${e.error}` : ''}`;
+      if (answering) return note(label);
+      const peer = s?.proto === 'udp' ? udpPeer(model, e, s) : s ? model.streamPeer(s) : undefined;
+      if (peer === undefined) return failed ? self(label) : note(label);
+      const udpDns = s?.proto === 'udp' && isDnsish(peer, s.remote);
+      return [arrow(me, p(peer), udpDns ? 'dashed' : 'solid', failed, udpDns ? `gethostbyname request: ${label}` : label)];
     }
-  }
-
-  private list(who: string, fd: number): Sock[] {
-    const key = `${who}\u0000${fd}`;
-    let list = this.sockets.get(key);
-    if (!list) this.sockets.set(key, (list = []));
-    return list;
-  }
-
-  /** Who owns which endpoint: bind and connect name the socket's own address; accept names its listener's. */
-  private own(calls: readonly CallEvent[]): void {
-    for (const e of calls) {
-      const s = this.sockOf.get(e);
-      if (!s || e.error) continue;
-      if (e.call === 'listen') s.listening = true;
-      if ((e.call === 'bind' || e.call === 'connect') && e.local) {
-        s.local = e.local;
-        this.setOwner(s.proto ?? 'tcp', e.local, s);
+    case 'read': {
+      const label = `read(fd ${e.fd}, buffer ${e.length ?? '?'} B)`;
+      if (failed) return note(stopped(e, label) ?? `${label} ✗ ${e.error}`);
+      if (answering) return note(`${label} → ${e.result} B`);
+      const peer = s?.proto === 'udp' ? udpPeer(model, e, s) : s ? model.streamPeer(s) : undefined;
+      if (peer === undefined) return note(`${label} → ${e.result} B`);
+      if (e.result === 0) {
+        // End of stream: a traced peer's close was already drawn; an untraced one's is model.
+        return s?.peer ? note(`${label} → 0 B, end of stream`) : [arrow(p(peer), me, 'dashed', false, `${label} → 0 B, end of stream`)];
       }
-      if (e.call === 'connect' && e.address !== undefined) s.remote = hostPort(e.address, e.port ?? 0);
-      if (e.call === 'accept') s.listening = true;
+      const udpDns = s?.proto === 'udp' && isDnsish(peer, s.remote);
+      return [arrow(p(peer), me, udpDns ? 'dashed' : 'solid', false, `${udpDns ? 'answer: ' : ''}${label} → ${e.result} B`)];
     }
-    // An accept's local address is the listener's: a fallback owner when the bind was not traced.
-    for (const e of calls) {
-      const s = this.sockOf.get(e);
-      if (s && e.call === 'accept' && !e.error && e.local && !this.owners.has(key('tcp', e.local))) this.setOwner('tcp', e.local, s);
+    case 'sendto': {
+      const to = e.address !== undefined ? hostPort(e.address, e.port ?? 0) : '?';
+      const label = `sendto(fd ${e.fd}, ${e.length ?? '?'} B, ${e.address ?? '?'}, ${e.port ?? '?'})${failed ? ` ✗ ${e.error}` : ''}`;
+      const target = model.udpTargets.get(e)?.who ?? (e.address !== undefined ? model.whoAt('udp', to) : NETWORK);
+      if (answering && target !== NETWORK) return note(label);
+      const dns = isDnsish(target, to);
+      return [arrow(me, p(target), dns ? 'dashed' : 'solid', failed, dns ? `gethostbyname request: ${label}` : label)];
     }
-  }
-
-  private setOwner(proto: Proto, endpoint: string, s: Sock): void {
-    if (!this.owners.has(key(proto, endpoint))) this.owners.set(key(proto, endpoint), s);
-  }
-
-  /** The socket that owns `address:port`, a wildcard bind included. */
-  owner(proto: Proto, address: string, port: number): Sock | undefined {
-    return (
-      this.owners.get(key(proto, hostPort(address, port))) ??
-      (address.includes(':') ? this.owners.get(key(proto, `[::]:${port}`)) : this.owners.get(key(proto, `0.0.0.0:${port}`)) ?? this.owners.get(key(proto, `[::]:${port}`)))
-    );
-  }
-
-  /** Each connect with the accept at the other end: the accept's peer is the connect's local endpoint. */
-  private pairStreams(calls: readonly CallEvent[]): void {
-    const accepted = [...this.sockets.values()].flat().filter((s) => s.accepted && s.acceptEvent);
-    for (const e of calls) {
-      const s = this.sockOf.get(e);
-      if (!s || e.call !== 'connect' || e.error || s.proto === 'udp' || !e.local) continue;
-      this.whoInitiates.add(e.who);
-      let best: Sock | undefined;
-      for (const a of accepted) {
-        if (a.peer || a.remote !== e.local) continue;
-        const at = end(a.acceptEvent!);
-        if (at < e.start) continue;
-        if (!best || at < end(best.acceptEvent!)) best = a;
-      }
-      if (best) {
-        s.peer = best;
-        best.peer = s;
-        this.replies.set(e, best.acceptEvent!);
-        this.consumed.add(best.acceptEvent!);
-      }
+    case 'recvfrom': {
+      const label = `recvfrom(fd ${e.fd}, buffer ${e.length ?? '?'} B)`;
+      if (failed) return note(stopped(e, label) ?? `${label} ✗ ${e.error}`);
+      const from = hostPort(e.address ?? '?', e.port ?? 0);
+      const result = `${label} → ${e.result} B from ${from}`;
+      const source = e.address !== undefined ? model.whoAt('udp', from) : NETWORK;
+      if (answering && source !== NETWORK) return note(result);
+      const dns = isDnsish(source, from);
+      return [arrow(p(source), me, dns ? 'dashed' : 'solid', false, dns ? `answer: ${result}` : result)];
+    }
+    case 'shutdown':
+    case 'close': {
+      const label = `${e.call}(fd ${e.fd}${e.note ? `, ${e.note}` : ''})${failed ? ` ✗ ${e.error}` : ''}`;
+      const peer = s && s.proto !== 'udp' && !s.listening && !failed ? model.streamPeer(s) : undefined;
+      if (peer === undefined) return self(label);
+      return [arrow(me, p(peer), 'dashed', false, label)];
+    }
+    default: {
+      const args = e.fd >= 0 ? `fd ${e.fd}` : '';
+      return self(`${e.call}(${args})${outcome(e, e.result === undefined ? 'ok' : String(e.result))}`);
     }
   }
+}
 
-  /** Each UDP send to a traced socket, and the sender's port learned from the matching receive. */
-  private pairDatagrams(calls: readonly CallEvent[]): void {
-    const matched = new Set<CallEvent>();
-    for (const e of calls) {
-      const s = this.sockOf.get(e);
-      if (!s || e.error) continue;
-      let to: Sock | undefined;
-      if (e.call === 'sendto' && e.address !== undefined) to = this.owner('udp', e.address, e.port ?? 0);
-      else if (e.call === 'write' && s.proto === 'udp' && s.remote) to = this.ownerOf('udp', s.remote);
-      if (!to || to === s) continue;
-      this.udpTargets.set(e, to);
-      to.targeted = true;
-      if (s.local) continue;
-      // The receiver saw the sender's address: the earliest receive of the same size that ended after the send began.
-      let best: CallEvent | undefined;
-      for (const r of calls) {
-        if (r.call !== 'recvfrom' || r.error || matched.has(r) || this.sockOf.get(r) !== to || r.result !== e.result || end(r) < e.start) continue;
-        if (!best || end(r) < end(best)) best = r;
-      }
-      if (best && best.address !== undefined) {
-        matched.add(best);
-        s.local = hostPort(best.address, best.port ?? 0);
-        this.setOwner('udp', s.local, s);
-      }
-    }
-  }
-
-  private ownerOf(proto: Proto, endpoint: string): Sock | undefined {
-    const { address, port } = splitEndpoint(endpoint);
-    return this.owner(proto, address, port);
-  }
-
-  /** A socket that was sent to and received before it sent is the answering side. */
-  private roles(calls: readonly CallEvent[]): void {
-    for (const e of calls) {
-      const s = this.sockOf.get(e);
-      if (!s || s.sentFirst !== undefined) continue;
-      if (e.call === 'write' || e.call === 'sendto') s.sentFirst = true;
-      else if ((e.call === 'read' || e.call === 'recvfrom') && !e.error) s.sentFirst = false;
-    }
-    for (const e of this.udpTargets.keys()) {
-      const from = this.sockOf.get(e)!;
-      if (!this.answers(from)) this.whoInitiates.add(from.who);
-    }
-  }
-
-  /** The socket is the answering end of an exchange with a traced peer: its calls become notes. */
-  private answers(s: Sock): boolean {
-    if (s.accepted) return s.peer !== undefined;
-    return s.proto === 'udp' && s.targeted && s.sentFirst === false;
-  }
-
-  initiates(who: string): boolean {
-    return this.whoInitiates.has(who);
-  }
-
-  /** When a call is drawn: calls that wait for the other side are drawn when they returned. */
-  placement(e: CallEvent): number {
-    return e.call === 'accept' || e.call === 'read' || e.call === 'recvfrom' ? end(e) : e.start;
-  }
-
-  /** The participant for an endpoint: its owner's who, or the network. */
-  private whoAt(proto: Proto, endpoint: string | undefined): string {
-    if (!endpoint) return NETWORK;
-    return this.ownerOf(proto, endpoint)?.who ?? NETWORK;
-  }
-
-  /** The participant at the other end of a stream socket. */
-  private streamPeer(s: Sock): string | undefined {
-    if (s.peer) return s.peer.who;
-    if (!s.remote) return undefined;
-    // An accepted socket's remote is its client's own address; a connected socket's is the server's.
-    return s.accepted ? this.whoAt('tcp', s.remote) : this.whoAt(s.proto ?? 'tcp', s.remote);
-  }
-
-  /** The lines for one call. */
-  draw(e: CallEvent, p: (who: string) => string): string[] {
-    const me = p(e.who);
-    const s = this.sockOf.get(e);
-    const failed = e.error !== undefined;
-    const self = (label: string) => [arrow(me, me, 'solid', failed, label)];
-    const note = (label: string) => [`Note over ${me}: ${mermaidText(label)}`];
-    const answering = s !== undefined && this.answers(s);
-    switch (e.call) {
-      case 'socket':
-        return self(`socket(${e.note ?? ''})${outcome(e, `fd ${e.result}`)}`);
-      case 'bind':
-        return self(`bind(fd ${e.fd}, ${endpointArg(e)})${outcome(e, e.local ?? 'ok')}`);
-      case 'listen':
-        return self(`listen(fd ${e.fd}${e.note ? `, ${e.note}` : ''})${outcome(e, 'ok')}`);
-      case 'connect': {
-        const label = `connect(fd ${e.fd}, ${e.address ?? '?'}, ${e.port ?? '?'})`;
-        if (s?.proto === 'udp') return self(`${label}${outcome(e, `ok, from ${e.local ?? '?'}`)}`);
-        const accept = this.replies.get(e);
-        const target = s?.peer ? p(s.peer.who) : p(e.address !== undefined ? this.whoAt('tcp', hostPort(e.address, e.port ?? 0)) : NETWORK);
-        const request = arrow(me, target, 'dashed', false, label);
-        if (failed) return [request, arrow(target, me, 'dashed', true, `✗ ${e.error}`)];
-        const from = e.local ? `, from ${e.local}` : '';
-        const reply = accept ? `OK (accept(fd ${accept.fd}) → fd ${accept.result}${from})` : `OK${e.local ? ` (from ${e.local})` : ''}`;
-        return [request, arrow(target, me, 'dashed', false, reply)];
-      }
-      case 'accept': {
-        if (this.consumed.has(e)) return [];
-        const label = `accept(fd ${e.fd})`;
-        if (failed) return note(`${label} ✗ ${e.error}`);
-        const from = e.address !== undefined ? ` from ${hostPort(e.address, e.port ?? 0)}` : '';
-        return [arrow(p(NETWORK), me, 'dashed', false, `${label} → fd ${e.result}${from}`)];
-      }
-      case 'write': {
-        const label = `write(fd ${e.fd}, ${e.length ?? '?'} B)${e.result !== undefined && e.result !== e.length ? ` → ${e.result} B` : ''}${failed ? ` ✗ ${e.error}` : ''}`;
-        if (answering) return note(label);
-        const peer = s?.proto === 'udp' ? this.udpPeer(e, s) : s ? this.streamPeer(s) : undefined;
-        if (peer === undefined) return failed ? self(label) : note(label);
-        const udpDns = s?.proto === 'udp' && isDnsish(peer, s.remote);
-        return [arrow(me, p(peer), udpDns ? 'dashed' : 'solid', failed, udpDns ? `gethostbyname request: ${label}` : label)];
-      }
-      case 'read': {
-        const label = `read(fd ${e.fd}, buffer ${e.length ?? '?'} B)`;
-        if (failed) return note(`${label} ✗ ${e.error}`);
-        if (answering) return note(`${label} → ${e.result} B`);
-        const peer = s?.proto === 'udp' ? this.udpPeer(e, s) : s ? this.streamPeer(s) : undefined;
-        if (peer === undefined) return note(`${label} → ${e.result} B`);
-        if (e.result === 0) {
-          // End of stream: a traced peer's close was already drawn; an untraced one's is this.
-          return s?.peer ? note(`${label} → 0 B, end of stream`) : [arrow(p(peer), me, 'dashed', false, `${label} → 0 B, end of stream`)];
-        }
-        const udpDns = s?.proto === 'udp' && isDnsish(peer, s.remote);
-        return [arrow(p(peer), me, udpDns ? 'dashed' : 'solid', false, `${udpDns ? 'answer: ' : ''}${label} → ${e.result} B`)];
-      }
-      case 'sendto': {
-        const to = e.address !== undefined ? hostPort(e.address, e.port ?? 0) : '?';
-        const label = `sendto(fd ${e.fd}, ${e.length ?? '?'} B, ${e.address ?? '?'}, ${e.port ?? '?'})${failed ? ` ✗ ${e.error}` : ''}`;
-        const target = this.udpTargets.get(e)?.who ?? (e.address !== undefined ? this.whoAt('udp', to) : NETWORK);
-        if (answering && target !== NETWORK) return note(label);
-        const dns = isDnsish(target, to);
-        return [arrow(me, p(target), dns ? 'dashed' : 'solid', failed, dns ? `gethostbyname request: ${label}` : label)];
-      }
-      case 'recvfrom': {
-        const label = `recvfrom(fd ${e.fd}, buffer ${e.length ?? '?'} B)`;
-        if (failed) return note(`${label} ✗ ${e.error}`);
-        const from = hostPort(e.address ?? '?', e.port ?? 0);
-        const result = `${label} → ${e.result} B from ${from}`;
-        const source = e.address !== undefined ? this.whoAt('udp', from) : NETWORK;
-        if (answering && source !== NETWORK) return note(result);
-        const dns = isDnsish(source, from);
-        return [arrow(p(source), me, dns ? 'dashed' : 'solid', false, dns ? `answer: ${result}` : result)];
-      }
-      case 'shutdown':
-      case 'close': {
-        const label = `${e.call}(fd ${e.fd}${e.note ? `, ${e.note}` : ''})${failed ? ` ✗ ${e.error}` : ''}`;
-        const peer = s && s.proto !== 'udp' && !s.listening && !failed ? this.streamPeer(s) : undefined;
-        if (peer === undefined) return self(label);
-        return [arrow(me, p(peer), 'dashed', false, label)];
-      }
-      default: {
-        const args = e.fd >= 0 ? `fd ${e.fd}` : '';
-        return self(`${e.call}(${args})${outcome(e, e.result === undefined ? 'ok' : String(e.result))}`);
-      }
-    }
-  }
-
-  private udpPeer(e: CallEvent, s: Sock): string | undefined {
-    const to = this.udpTargets.get(e);
-    if (to) return to.who;
-    return s.remote ? this.whoAt('udp', s.remote) : undefined;
-  }
-
-  /** The server's participant for an HTTP exchange: who owns the URL's address, or the far end of its connection. */
-  httpServer(h: HttpEvent): string | undefined {
-    let port = 80;
-    try {
-      const u = new URL(h.url);
-      port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-    } catch {
-      // not a URL: fall back on the connection
-    }
-    if (h.serverAddress) {
-      const owner = this.owner('tcp', h.serverAddress, port);
-      if (owner) return owner.who;
-    }
-    if (h.connection) {
-      const client = this.owners.get(key('tcp', h.connection));
-      if (client?.peer) return client.peer.who;
-      if (client?.remote) return this.whoAt('tcp', client.remote);
-    }
-    return undefined;
-  }
-
-  /** "client (app → socket library)", "server (web server on 127.0.0.1:8080)", "dns-server (tcp 127.0.0.1:5353; udp 127.0.0.1:5353)". */
-  label(who: string, https: readonly HttpEvent[]): string {
-    if (who === NETWORK) return 'network (peers not in the trace)';
-    const mine = [...this.sockets.values()].flat().filter((s) => s.who === who);
-    const listens = unique(mine.filter((s) => s.listening && !s.accepted && s.local).map((s) => s.local!));
-    const answersUdp = unique(mine.filter((s) => s.proto === 'udp' && this.answers(s) && s.local).map((s) => s.local!));
-    const web = https.some((h) => this.httpServer(h) === who);
-    const roles: string[] = [];
-    if (listens.length > 0) roles.push(web ? `web server on ${listens.join(', ')}` : `tcp ${listens.join(', ')}`);
-    if (answersUdp.length > 0) roles.push(`udp ${answersUdp.join(', ')}`);
-    if (roles.length === 0 && this.initiates(who)) roles.push('app → socket library');
-    return roles.length > 0 ? `${who} (${roles.join('; ')})` : who;
-  }
+function udpPeer(model: Model, e: CallEvent, s: Sock): string | undefined {
+  const to = model.udpTargets.get(e);
+  if (to) return to.who;
+  return s.remote ? model.whoAt('udp', s.remote) : undefined;
 }
 
 function drawHttp(h: HttpEvent, model: Model, p: (who: string) => string): string {
@@ -474,6 +218,11 @@ function drawHttp(h: HttpEvent, model: Model, p: (who: string) => string): strin
 function arrow(from: string, to: string, style: 'solid' | 'dashed', failed: boolean, label: string): string {
   const head = failed ? (style === 'solid' ? '-x' : '--x') : style === 'solid' ? '->>' : '-->>';
   return `${from}${head}${to}: ${mermaidText(label)}`;
+}
+
+/** A wait the side's own close ended is no failure: "accept(fd 3) → stopped waiting: fd 3 was closed (EBADF)". */
+function stopped(e: CallEvent, label: string): string | null {
+  return e.note === CLOSED_WHILE_WAITING ? `${label} → ${describeError(e)}` : null;
 }
 
 /** " → fd 3", or " ✗ EMFILE". */
@@ -502,7 +251,6 @@ export function mermaidText(value: string, label = false): string {
   if (/^\s*(?:no)?wrap:/i.test(s)) s = s.replace(/^(\s*)(\S)/, (_, space: string, c: string) => `${space}#${c.codePointAt(0)};`);
   return s.trim() === '' ? '#32;' : s;
 }
-
 // ---- helpers ----
 
 class Ids {
@@ -534,33 +282,6 @@ function byStart(a: TraceEvent, b: TraceEvent): number {
   return a.start - b.start || a.seq - b.seq;
 }
 
-function end(e: CallEvent): number {
-  return e.start + e.waited;
-}
-
-function key(proto: Proto, endpoint: string): string {
-  return `${proto} ${endpoint}`;
-}
-
-function protoOf(note: string | undefined): Proto | undefined {
-  return note === 'tcp' || note === 'udp' ? note : undefined;
-}
-
-function protoFromCall(call: string): Proto | undefined {
-  if (call === 'sendto' || call === 'recvfrom') return 'udp';
-  if (call === 'listen' || call === 'accept' || call === 'shutdown') return 'tcp';
-  return undefined;
-}
-
-function splitEndpoint(endpoint: string): { address: string; port: number } {
-  const m = /^\[(.*)\]:(\d+)$/.exec(endpoint) ?? /^(.*):(\d+)$/.exec(endpoint);
-  return m ? { address: m[1]!, port: Number(m[2]) } : { address: endpoint, port: 0 };
-}
-
 function isDnsish(who: string, endpoint: string | undefined): boolean {
   return /dns|resolver|nameserver/i.test(who) || (endpoint !== undefined && /:53$/.test(endpoint));
-}
-
-function unique<T>(xs: T[]): T[] {
-  return [...new Set(xs)];
 }

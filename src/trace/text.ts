@@ -3,6 +3,17 @@
  * long control stayed in the socket library.
  *
  *   +0.412 ms  client  connect(fd 3, 127.0.0.1:8080)        = ok      waited 0.310 ms
+ *
+ * A call that was still waiting when the same side began another (an HTTP
+ * client's read loop under its write, a server's accept under its reads) is
+ * shown twice, as strace shows an unfinished call: where it began, with
+ * "… waits until +T", and where it returned, with its result. A wait that
+ * ended because the side closed the descriptor (a server shutting down) says
+ * so rather than showing a bare EBADF.
+ *
+ *   +1.002 ms  client  read(fd 3, 16384 B)        … waits until +3.201 ms
+ *   +1.100 ms  client  write(fd 3, 77 B)          = 77 B         waited 0.100 ms
+ *   +3.201 ms  client  … read(fd 3, 16384 B)      = 232 B        waited 2.199 ms
  */
 import type { CallEvent, TraceEvent } from './events.js';
 
@@ -13,22 +24,55 @@ export interface TimelineOptions {
   showStack?: boolean;
 }
 
+/** What the socket library notes on a wait that a close() of the same descriptor ended. */
+export const CLOSED_WHILE_WAITING = 'closed while waiting';
+
 export function renderTimeline(events: readonly TraceEvent[], options: TimelineOptions = {}): string {
   const calls = events.filter((e): e is CallEvent => e.kind === 'call').sort((a, b) => a.start - b.start || a.seq - b.seq);
   if (calls.length === 0) return '(no calls)\n';
   const origin = options.origin ?? calls[0]!.start;
-  const rows = calls.map((e) => [
-    `+${fmtMs(e.start - origin)}`,
-    options.showStack ? `${e.who}@${e.stack}` : e.who,
-    describeCall(e),
-    e.error ? `= ${e.error}${e.note && e.call !== 'socket' && e.call !== 'listen' && e.call !== 'shutdown' ? ` (${e.note})` : ''}` : `= ${describeResult(e)}`,
-    `waited ${fmtMs(e.waited)}`,
-  ]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const at = (t: number) => `+${fmtMs(t - origin)}`;
+  // A call is split when the next call of the same side began before it returned.
+  const next = new Map<CallEvent, CallEvent>();
+  const lastOf = new Map<string, CallEvent>();
+  for (const e of calls) {
+    const previous = lastOf.get(e.who);
+    if (previous) next.set(previous, e);
+    lastOf.set(e.who, e);
+  }
+  const rows: { time: number; seq: number; cells: string[] }[] = [];
+  for (const e of calls) {
+    const who = options.showStack ? `${e.who}@${e.stack}` : e.who;
+    const end = e.start + e.waited;
+    const following = next.get(e);
+    const result = `= ${e.error ? describeError(e) : describeResult(e)}`;
+    const waited = `waited ${fmtMs(e.waited)}`;
+    // A wait that a close ended is shown where the close was, after it (on a virtual clock both happen at one instant).
+    const closer = e.note === CLOSED_WHILE_WAITING ? closeThatEnded(calls, e) : undefined;
+    if ((following && following.start < end) || (closer && e.waited > 0)) {
+      rows.push({ time: e.start, seq: e.seq, cells: [at(e.start), who, describeCall(e), `… waits until ${at(end)}`, ''] });
+      rows.push({ time: end, seq: closer ? Math.max(e.seq, closer.seq + 0.5) : e.seq, cells: [at(end), who, `… ${describeCall(e)}`, result, waited] });
+    } else rows.push({ time: e.start, seq: e.seq, cells: [at(e.start), who, describeCall(e), result, waited] });
+  }
+  rows.sort((a, b) => a.time - b.time || a.seq - b.seq);
+  const widths = rows[0]!.cells.map((_, i) => Math.max(...rows.map((r) => r.cells[i]!.length)));
   return rows
-    .map((r) => r.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .map((r) => r.cells.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
     .join('\n')
     .concat('\n');
+}
+
+/** The same side's close of the descriptor that ended `e`'s wait: the last one that began before the wait ended. */
+export function closeThatEnded(calls: readonly CallEvent[], e: CallEvent): CallEvent | undefined {
+  let found: CallEvent | undefined;
+  for (const c of calls) if (c.call === 'close' && c.who === e.who && c.fd === e.fd && c.start >= e.start && c.start <= e.start + e.waited) found = c;
+  return found;
+}
+
+/** "ECONNREFUSED", "EINVAL (socket is not listening)"; a wait ended by a close says what it was. */
+export function describeError(e: CallEvent): string {
+  if (e.note === CLOSED_WHILE_WAITING) return `stopped waiting: fd ${e.fd} was closed (${e.error})`;
+  return `${e.error}${e.note && e.call !== 'socket' && e.call !== 'listen' && e.call !== 'shutdown' ? ` (${e.note})` : ''}`;
 }
 
 /** "connect(fd 3, 127.0.0.1:8080)": the call as the application wrote it. */

@@ -268,7 +268,7 @@ test('bad options exit 2: --loss/--pcap/--seed without --stack user, --loss outs
     [['--stack', 'user', '--seed', '4294967296'], /--seed wants/],
     [['--stack', 'user', '--url', 'http://example.com/'], /--url needs --stack kernel/],
     [['--stack', 'bsd'], /--stack is kernel or user/],
-    [['--stack', 'user', '--loss'], /argument missing/],
+    [['--stack', 'user', '--loss'], /--loss wants a value/],
   ];
   for (const [args, message] of cases) {
     await assert.rejects(exec('node', [main, 'demo', ...args]), (e: { code?: number; stderr?: string }) => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { serve, type HttpServer } from '../../src/http/server.js';
-import { staticFiles } from '../../src/http/static.js';
+import { staticFiles, StaticRootError } from '../../src/http/static.js';
 
 const run = promisify(execFile);
 
@@ -301,6 +301,43 @@ test('a range of the big file is served from its offset', async () => {
   assert.equal(r.status, 206);
   assert.ok(r.body.equals(BIG.subarray(1_000_000, 1_100_000)));
 });
+
+test('listing: a directory without an index is listed (escaped names, sizes, dates, directories first); off by default', async () => {
+  const dir = join(base, 'listed');
+  mkdirSync(join(dir, 'a <dir>'), { recursive: true });
+  writeFileSync(join(dir, 'x&y "z".txt'), '12345');
+  writeFileSync(join(dir, '.secret'), 'hidden');
+  utimesSync(join(dir, 'x&y "z".txt'), MTIME, MTIME);
+  const listing = await serve(staticFiles(dir, { listing: true }));
+  try {
+    const page = await fetchText(`${listing.url}`);
+    assert.equal(page.status, 200);
+    assert.equal(page.type, 'text/html; charset=utf-8');
+    assert.match(page.body, /<title>Index of \/<\/title>/);
+    assert.match(page.body, /<a href="a%20%3Cdir%3E\/">a &#60;dir&#62;\/<\/a><\/td><td class="n">-<\/td>/, 'a directory: escaped, a trailing slash, no size');
+    assert.match(page.body, /<a href="x%26y%20%22z%22\.txt">x&#38;y &#34;z&#34;\.txt<\/a><\/td><td class="n">5<\/td><td>2024-03-01 12:00:00<\/td>/, 'a file: escaped, its size and date');
+    assert.ok(page.body.indexOf('a%20%3Cdir') < page.body.indexOf('x%26y'), 'directories first');
+    assert.doesNotMatch(page.body, /secret/, 'dot files are not listed');
+    assert.doesNotMatch(page.body, /href="\.\.\/"/, 'no parent link at the root');
+    const sub = await fetchText(`${listing.url}a%20%3Cdir%3E/`);
+    assert.match(sub.body, /<a href="\.\.\/">\.\.\/<\/a>/, 'a parent link below the root');
+  } finally {
+    await listing.close();
+  }
+  assert.equal((await fetchText(`${server.url}noindex/`)).status, 404, 'without listing: 404');
+});
+
+test('staticFiles() on a root that is missing or not a directory throws at once', () => {
+  assert.throws(() => staticFiles(join(base, 'no-such-root')), (e: unknown) => e instanceof StaticRootError && e.code === 'ENOENT');
+  assert.throws(() => staticFiles(join(root, 'a.txt')), (e: unknown) => e instanceof StaticRootError && e.code === 'ENOTDIR' && /not a directory/.test(e.message));
+});
+
+async function fetchText(url: string): Promise<{ status: number; type: string; body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-w', '\\n%{http_code} %{content_type}', url]);
+  const i = stdout.lastIndexOf('\n');
+  const [status, ...type] = stdout.slice(i + 1).split(' ');
+  return { status: Number(status), type: type.join(' '), body: stdout.slice(0, i) };
+}
 
 // ---- the command ----
 
