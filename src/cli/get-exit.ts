@@ -104,6 +104,7 @@ export function classify(error: unknown, url: URL): Failure {
   if (parse) return { exit: EXIT.weirdReply, message: `the answer is not valid HTTP: ${messageOf(parse)} (${String(parse.code)})` };
   if (codes.includes('ECONNRESET')) return { exit: EXIT.recvError, message: `the connection was reset by ${host} port ${port}` };
   if (codes.includes('EPIPE')) return { exit: EXIT.sendError, message: `${host} port ${port} closed the connection while the request was being sent` };
+  if (chain.some((x) => /after an interim/.test(String(x.message)))) return { exit: EXIT.recvError, message: `${host} port ${port} closed the connection after an interim (1xx) response, before the final one` };
   if (chain.some((x) => /before answering/.test(String(x.message)))) return { exit: EXIT.emptyReply, message: `${host} port ${port} closed the connection without answering (empty reply)` };
   if (codes.includes('ERR_HTTP_INCOMPLETE') || chain.some((x) => /during the body/.test(String(x.message)))) return { exit: EXIT.partialFile, message: 'the connection closed before the whole body arrived' };
   if (codes.includes('ERR_HTTP_PROXY')) return { exit: EXIT.recvError, message: messageOf(find((c) => c === 'ERR_HTTP_PROXY')) };

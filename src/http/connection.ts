@@ -333,7 +333,10 @@ export class ClientConnection {
         if (this.closed) return;
         if (n === 0) {
           this.parser.finish(); // ends a body delimited by the close
-          if (this.inFlight.length > 0) throw new HttpError('ERR_HTTP_SOCKET', 'the server closed the connection before answering');
+          if (this.inFlight.length > 0) {
+            const interim = this.inFlight[0]!.answered;
+            throw new HttpError('ERR_HTTP_SOCKET', interim ? 'the server closed the connection after an interim (1xx) response, before the final one' : 'the server closed the connection before answering');
+          }
           break;
         }
         const before = this.completed;
