@@ -12,6 +12,7 @@
 import { constants as fsConstants, statSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { ProtostackError } from '../errors.js';
 import { readEntries, renderListing } from './listing.js';
 import type { Handler, ServerRequest, ServerResponse } from './server.js';
 
@@ -29,14 +30,14 @@ export interface StaticOptions {
 }
 
 /** staticFiles() was given a root that is not a directory it can serve. */
-export class StaticRootError extends Error {
+export class StaticRootError extends ProtostackError {
   override readonly name = 'StaticRootError';
   constructor(
     /** ENOENT, ENOTDIR, EACCES, ...: what the file system said of the root. */
-    readonly code: string,
+    code: string,
     readonly root: string,
   ) {
-    super(`${root}: ${code === 'ENOTDIR' ? 'not a directory' : code === 'ENOENT' ? 'no such directory' : code} (${code})`);
+    super(code, `${root}: ${code === 'ENOTDIR' ? 'not a directory' : code === 'ENOENT' ? 'no such directory' : code} (${code})`);
   }
 }
 

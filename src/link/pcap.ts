@@ -5,6 +5,7 @@
  * Timestamps come from virtual time, so a seeded run gives the same bytes.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { ProtostackError } from '../errors.js';
 import type { PacketSink } from './link.js';
 
 const MAGIC = 0xa1b2c3d4;
@@ -86,8 +87,11 @@ export class PcapWriter implements PacketSink {
   }
 }
 
-export class PcapError extends Error {
-  readonly code = 'ERR_PCAP_FORMAT';
+export class PcapError extends ProtostackError<'ERR_PCAP_FORMAT'> {
+  override readonly name = 'PcapError';
+  constructor(message: string) {
+    super('ERR_PCAP_FORMAT', message);
+  }
 }
 
 export interface PcapRecord {

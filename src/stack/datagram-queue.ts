@@ -4,7 +4,7 @@
  * so empty datagrams cannot queue without end), with the asynchronous error
  * POSIX reports on the next call.
  */
-import type { SocketError } from '../socket/errors.js';
+import type { SocketError } from './errors.js';
 import type { Datagram } from './types.js';
 
 interface Queued {

@@ -4,7 +4,7 @@
  * counted, as a kernel drops on a full socket buffer.
  */
 import type dgram from 'node:dgram';
-import { stackError, toSocketError } from '../../socket/errors.js';
+import { stackError, toSocketError } from '../errors.js';
 import { DatagramQueue } from '../datagram-queue.js';
 import type { Datagram, DatagramEndpoint, Endpoint } from '../types.js';
 

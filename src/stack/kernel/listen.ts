@@ -6,7 +6,7 @@
  * nearest Node gets to a bound-but-not-listening socket answering with RST.
  */
 import net from 'node:net';
-import { stackError } from '../../socket/errors.js';
+import { stackError } from '../errors.js';
 import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamListener, StreamOptions } from '../types.js';
 import { KernelConnection } from './stream.js';
 

@@ -5,7 +5,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { stackError, toSocketError } from '../../socket/errors.js';
+import { stackError, toSocketError } from '../errors.js';
 import { ipFamily } from '../../wire/ip.js';
 import type {
   ConnectOptions,

@@ -5,7 +5,7 @@
  * window closes and the sender blocks: flow control end to end.
  */
 import type { Socket } from 'node:net';
-import { SocketError, stackError, toSocketError } from '../../socket/errors.js';
+import { SocketError, stackError, toSocketError } from '../errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../types.js';
 
 /** How long an orphaned, gracefully closed socket may wait for the peer's FIN before it is destroyed. */

@@ -7,7 +7,7 @@
  * token bucket, as Linux's icmp_msgs_per_sec and icmp_msgs_burst.
  */
 import type { Clock, TimerHandle } from '../../link/types.js';
-import { stackError, type ErrorCode, type SocketError } from '../../socket/errors.js';
+import { stackError, type ErrorCode, type SocketError } from '../errors.js';
 import { emitEcho, emitTimeExceeded, emitUnreachable, mayReportError, parseIcmp, TIME_EXCEEDED, UNREACHABLE, type IcmpQuote } from '../../wire/icmp.js';
 import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip.js';
 import { PROTOCOL } from '../../wire/ipv4.js';

@@ -5,7 +5,7 @@
  * and go through the devices it is given, and time is the clock it is given
  * (a simulated network's virtual clock, or the wall).
  */
-import { stackError, type SocketError } from '../../socket/errors.js';
+import { stackError, type SocketError } from '../errors.js';
 import type { Clock, RandomSource } from '../../link/types.js';
 import { Random } from '../../link/random.js';
 import type {

@@ -6,7 +6,7 @@
  * picked at random (RFC 6056 algorithm 1).
  */
 import type { RandomSource } from '../../link/types.js';
-import { stackError, type SocketError } from '../../socket/errors.js';
+import { stackError, type SocketError } from '../errors.js';
 import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip.js';
 import { UNREACHABLE } from '../../wire/icmp.js';
 import { PROTOCOL } from '../../wire/ipv4.js';

@@ -4,6 +4,7 @@
  * undici's UND_ERR_*: ERR_DNS_FORMERR and its narrower kin for bad bytes,
  * ERR_DNS_NXDOMAIN, ERR_DNS_TIMEOUT and the like for lookups.
  */
+import { ProtostackError } from '../../errors.js';
 
 export type DnsErrorCode =
   // the message is malformed (the decoder)
@@ -32,14 +33,10 @@ export type DnsErrorCode =
   | 'ERR_DNS_CANCELED'
   | 'ERR_DNS_BAD_CONFIG';
 
-export class DnsError extends Error {
+export class DnsError extends ProtostackError<DnsErrorCode> {
   override readonly name = 'DnsError';
-  constructor(
-    readonly code: DnsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+  constructor(code: DnsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
   }
 }
 

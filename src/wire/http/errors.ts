@@ -3,6 +3,7 @@
  * UND_ERR_*: what was wrong with a message (the parser and serializers) or
  * with an exchange (the client and server).
  */
+import { ProtostackError } from '../../errors.js';
 
 export type HttpErrorCode =
   // a malformed message (RFC 9110/9112); the server answers 400 unless noted
@@ -38,14 +39,10 @@ export type HttpErrorCode =
   | 'ERR_HTTP_PROXY'
   | 'ERR_HTTP_CLOSED'; // the client or server was closed
 
-export class HttpError extends Error {
+export class HttpError extends ProtostackError<HttpErrorCode> {
   override readonly name = 'HttpError';
-  constructor(
-    readonly code: HttpErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+  constructor(code: HttpErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
   }
 }
 

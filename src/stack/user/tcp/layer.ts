@@ -3,7 +3,7 @@
  * allocation, and the segments no connection owns (RFC 9293 §3.10.7.1: a
  * reset for anything arriving at a closed port).
  */
-import { stackError } from '../../../socket/errors.js';
+import { stackError } from '../../errors.js';
 import { formatIPv4, parseIPv4 } from '../../../wire/ip.js';
 import { PROTOCOL } from '../../../wire/ipv4.js';
 import { ACK, emitTcp, FIN, parseTcp, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';

@@ -6,7 +6,7 @@
  * handshakes, bounded too: beyond that bound SYNs are answered with SYN
  * cookies (syncookie.ts), so a flood of them cannot lock clients out.
  */
-import { stackError } from '../../../socket/errors.js';
+import { stackError } from '../../errors.js';
 import type { TcpSegment } from '../../../wire/tcp.js';
 import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamListener, StreamOptions } from '../../types.js';
 import type { TcpLayer } from './layer.js';

@@ -6,7 +6,7 @@
  * recovery when it has), the retransmission timer (RFC 6298), zero-window
  * probes and keep-alives.
  */
-import { stackError } from '../../../socket/errors.js';
+import { stackError } from '../../errors.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
 import { add, diff, gt, le, lt, max, min } from './seq.js';
 import { State, type Tcb } from './tcb.js';

@@ -9,7 +9,7 @@
  * connection serves every deadline (retransmission, delayed ACK, persist,
  * keep-alive, TIME_WAIT), re-armed lazily.
  */
-import { stackError, type SocketError } from '../../../socket/errors.js';
+import { stackError, type SocketError } from '../../errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../../types.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
 import type { TcpLayer } from './layer.js';
