@@ -44,7 +44,7 @@ import {
   type StreamOptions,
   type TcpConfig,
 } from '../src/index.js';
-import { State, STATE_NAMES } from '../src/stack/user/tcp/tcb.js';
+import { State, STATE_NAMES } from '../src/stack/user/tcp/state.js';
 import { collect, median, row, type Row } from './common.js';
 
 const PARTS = (process.env.BENCH_USER_PARTS ?? 'bulk,netsim,memory').split(',');

@@ -12,7 +12,7 @@ export { Random } from './link/random.js';
 export { PcapWriter, parsePcap } from './link/pcap.js';
 export { DEFAULT_LINK, type Clock, type Device, type LinkParams } from './link/types.js';
 export type * from './stack/types.js';
-export { TraceLog, TraceTee, type TraceEvent, type CallEvent, type TraceSink } from './trace/events.js';
+export { TraceLog, TraceTee, type TraceEvent, type CallEvent, type TraceSink } from './trace-events.js';
 export { renderTimeline } from './trace/text.js';
 export { Resolver, type ResolverOptions, type Answer, type Address, type LookupOptions } from './dns/resolver.js';
 export { serveDns, DnsServer } from './dns/server.js';

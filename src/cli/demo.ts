@@ -13,7 +13,7 @@ import { serve } from '../http/server.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import type { ProtocolStack } from '../stack/types.js';
-import { TraceLog, type HttpEvent } from '../trace/events.js';
+import { TraceLog, type HttpEvent } from '../trace-events.js';
 import { HttpParser } from '../wire/http/parser.js';
 import { serializeRequestHead } from '../wire/http/serialize.js';
 import type { HeaderList, MessageHead } from '../wire/http/types.js';

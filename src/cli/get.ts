@@ -10,7 +10,7 @@ import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
-import { TraceLog } from '../trace/events.js';
+import { TraceLog } from '../trace-events.js';
 import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderMermaid } from '../trace/mermaid.js';

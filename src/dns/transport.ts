@@ -10,6 +10,7 @@
 import { randomInt } from 'node:crypto';
 import type { SocketLibrary } from '../socket/library.js';
 import type { Endpoint } from '../stack/types.js';
+import { hostPort } from '../wire/address.js';
 import { DnsError } from '../wire/dns/errors.js';
 import { decodeMessage, encodeMessage, frameTcp } from '../wire/dns/message.js';
 import { namesEqual } from '../wire/dns/name.js';
@@ -157,5 +158,5 @@ function translate(e: unknown, server: Endpoint, timeout: number): Error {
 }
 
 export function show(server: Endpoint): string {
-  return server.address.includes(':') ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
+  return hostPort(server.address, server.port);
 }

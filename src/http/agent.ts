@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { Resolver } from '../dns/resolver.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
+import { hostPort } from '../wire/address.js';
 import { HttpError } from '../wire/http/errors.js';
 import type { HttpLimits } from '../wire/http/types.js';
 import type { Dispatch } from './connection.js';
@@ -135,7 +136,7 @@ export class Agent {
     const d = await dial(this.lib, this.resolver, proxy.hostname, Number(proxy.port) || 80, { timeout });
     const raw = new FdIo(this.lib, d.fd);
     try {
-      await tunnel(raw, `${host.includes(':') ? `[${host}]` : host}:${port}`, proxy, timeout);
+      await tunnel(raw, hostPort(host, port), proxy, timeout);
     } catch (e) {
       raw.close();
       throw e;

@@ -51,7 +51,7 @@ import { KernelStack } from '../stack/kernel/stack.js';
 import { HttpError, statusForError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
 import type { HeaderList, HttpLimits, MessageHead, ParserCallbacks, RequestHead } from '../wire/http/types.js';
-import { hostPort } from '../trace/text.js';
+import { hostPort } from '../wire/address.js';
 import { Admission } from './admission.js';
 import { currentDateLine, reasonFor, statusLine } from './status-line.js';
 

@@ -16,8 +16,8 @@ import {
   type StreamListener,
   type StreamOptions,
 } from '../stack/types.js';
-import type { CallEvent, TraceSink } from '../trace/events.js';
-import { hostPort } from '../trace/text.js';
+import type { CallEvent, TraceSink } from '../trace-events.js';
+import { hostPort } from '../wire/address.js';
 import { ipFamily } from '../wire/ip.js';
 import { DescriptorTable } from './descriptors.js';
 import { openDuplex } from './duplex.js';

@@ -10,7 +10,7 @@
  * fragment, entries sorted by startedDateTime.
  */
 import { createRequire } from 'node:module';
-import type { HttpEvent, TraceEvent } from './events.js';
+import type { HttpEvent, TraceEvent } from '../trace-events.js';
 
 export interface HarNameValue {
   name: string;

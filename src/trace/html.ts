@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { HttpEvent, TraceEvent } from './events.js';
+import type { HttpEvent, TraceEvent } from '../trace-events.js';
 import { renderMermaid, type MermaidOptions } from './mermaid.js';
 import { renderTimeline } from './text.js';
 

@@ -4,7 +4,7 @@
  * the event interfaces), so two traces of the same run diff line by line.
  * Fields that are undefined are left out; `parseTraceJson` reads it back.
  */
-import type { TraceEvent } from './events.js';
+import type { TraceEvent } from '../trace-events.js';
 
 export const TRACE_JSON_VERSION = 1;
 

@@ -12,8 +12,9 @@
  *  - a stream read is matched, byte for byte, with the peer's write that sent
  *    its first byte.
  */
-import type { CallEvent, HttpEvent } from './events.js';
-import { closeThatEnded, CLOSED_WHILE_WAITING, hostPort } from './text.js';
+import type { CallEvent, HttpEvent } from '../trace-events.js';
+import { hostPort } from '../wire/address.js';
+import { closeThatEnded, CLOSED_WHILE_WAITING } from './text.js';
 
 /** The participant for peers that are not in the trace. */
 export const NETWORK = 'network';

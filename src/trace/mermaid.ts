@@ -18,9 +18,10 @@
  * follow the bytes (the data before a FIN that followed it). A wait ended by
  * the side's own close is placed after that close.
  */
-import type { CallEvent, HttpEvent, TraceEvent } from './events.js';
+import type { CallEvent, HttpEvent, TraceEvent } from '../trace-events.js';
 import { Model, NETWORK, type Sock } from './mermaid-model.js';
-import { describeError, CLOSED_WHILE_WAITING, hostPort } from './text.js';
+import { hostPort } from '../wire/address.js';
+import { describeError, CLOSED_WHILE_WAITING } from './text.js';
 
 export { NETWORK } from './mermaid-model.js';
 

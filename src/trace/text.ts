@@ -15,7 +15,8 @@
  *   +1.100 ms  client  write(fd 3, 77 B)          = 77 B         waited 0.100 ms
  *   +3.201 ms  client  … read(fd 3, 16384 B)      = 232 B        waited 2.199 ms
  */
-import type { CallEvent, TraceEvent } from './events.js';
+import { hostPort } from '../wire/address.js';
+import type { CallEvent, TraceEvent } from '../trace-events.js';
 
 export interface TimelineOptions {
   /** Time zero; defaults to the first event's start. */
@@ -117,10 +118,6 @@ export function describeResult(e: CallEvent): string {
     default:
       return r === undefined ? 'ok' : String(r);
   }
-}
-
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function fmtMs(ms: number): string {

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { runUserDemo, USER_DEMO_ADDRESSES } from '../../src/cli/demo-user.js';
 import { parsePcap } from '../../src/link/pcap.js';
 import { renderJson } from '../../src/trace/json.js';
-import type { CallEvent, HttpEvent } from '../../src/trace/events.js';
+import type { CallEvent, HttpEvent } from '../../src/trace-events.js';
 import { assertDemoBytes, tapBytes } from './bytes-tap.js';
 
 const exec = promisify(execFile);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runDemo } from '../../src/cli/demo.js';
-import type { CallEvent, HttpEvent } from '../../src/trace/events.js';
+import type { CallEvent, HttpEvent } from '../../src/trace-events.js';
 import { assertDemoBytes, tapBytes } from './bytes-tap.js';
 
 const calls = (events: readonly unknown[], who: string) =>

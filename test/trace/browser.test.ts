@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SocketLibrary } from '../../src/socket/library.js';
 import { KernelStack } from '../../src/stack/kernel/stack.js';
-import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace/events.js';
+import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace-events.js';
 import { mermaidBundle, renderHtml } from '../../src/trace/html.js';
 import { renderMermaid } from '../../src/trace/mermaid.js';
 

@@ -14,7 +14,7 @@ import { serveDns } from '../../src/dns/server.js';
 import { parseZone } from '../../src/dns/zone.js';
 import { SocketLibrary } from '../../src/socket/library.js';
 import { KernelStack } from '../../src/stack/kernel/stack.js';
-import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace/events.js';
+import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace-events.js';
 import { renderHar } from '../../src/trace/har.js';
 import { parseTraceJson, renderJson } from '../../src/trace/json.js';
 import { mermaidText, renderMermaid } from '../../src/trace/mermaid.js';

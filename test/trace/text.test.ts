@@ -1,7 +1,7 @@
 /** Trace events: one per call, with descriptor, arguments, result and wait; nothing when tracing is off. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TraceLog, type CallEvent } from '../../src/trace/events.js';
+import { TraceLog, type CallEvent } from '../../src/trace-events.js';
 import { renderTimeline } from '../../src/trace/text.js';
 import { bytes, dial, kernelLibrary, listenLoopback, LOOPBACK } from '../helpers.js';
 

@@ -14,7 +14,7 @@ import { request } from '../../../src/http/client.js';
 import { fetch } from '../../../src/http/fetch.js';
 import { serve } from '../../../src/http/server.js';
 import { SocketLibrary } from '../../../src/socket/library.js';
-import { TraceLog, type CallEvent } from '../../../src/trace/events.js';
+import { TraceLog, type CallEvent } from '../../../src/trace-events.js';
 import { DnsError } from '../../../src/wire/dns/errors.js';
 import { TYPE } from '../../../src/wire/dns/types.js';
 import type { LinkParams } from '../../../src/link/types.js';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StreamListener } from '../../../src/stack/types.js';
 import { COOKIE_MSS, cookieOptions, flowOf } from '../../../src/stack/user/tcp/syncookie.js';
-import { State, type Tcb } from '../../../src/stack/user/tcp/tcb.js';
+import { State } from '../../../src/stack/user/tcp/state.js';
+import type { Tcb } from '../../../src/stack/user/tcp/tcb.js';
 import { expectSeg, Harness, PEER_IP, readAll, US_IP, type Offer } from './harness.js';
 
 /** Half-open connections a listener keeps before it falls back on cookies (its backlog, at least 128). */

@@ -11,7 +11,7 @@ import { parseIPv4 } from '../../../src/wire/ip.js';
 import { emitIpv4, PROTOCOL } from '../../../src/wire/ipv4.js';
 import { emitTcp, SYN } from '../../../src/wire/tcp.js';
 import { xorshift } from '../../prng.js';
-import { State } from '../../../src/stack/user/tcp/tcb.js';
+import { State } from '../../../src/stack/user/tcp/state.js';
 import { sim, type Sim } from './sim.js';
 
 /** One SYN every `everyMs` from a random unused address on the link (10.0.0.100–249) and a random port. */

@@ -10,7 +10,8 @@ import type { UserListener } from './listener.js';
 import { Scoreboard } from './scoreboard.js';
 import * as sender from './sender.js';
 import { add } from './seq.js';
-import { State, type Tcb } from './tcb.js';
+import { State } from './state.js';
+import type { Tcb } from './tcb.js';
 
 /** Sends the SYN of an active open. */
 export function open(t: Tcb): void {

@@ -18,7 +18,8 @@ import { makeIsn } from './isn.js';
 import { UserBinding, type UserListener } from './listener.js';
 import { add } from './seq.js';
 import { cookieOptions, cookieTimestamp, flowOf, SynCookies } from './syncookie.js';
-import { STATE_NAMES, Tcb } from './tcb.js';
+import { STATE_NAMES } from './state.js';
+import { Tcb } from './tcb.js';
 
 /** Linux's ip_local_port_range. */
 const EPHEMERAL_LOW = 32768;

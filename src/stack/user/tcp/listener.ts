@@ -11,7 +11,8 @@ import type { TcpSegment } from '../../../wire/tcp.js';
 import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamListener, StreamOptions } from '../../types.js';
 import type { TcpLayer } from './layer.js';
 import { COOKIE_VALID_MS } from './syncookie.js';
-import { State, type Tcb } from './tcb.js';
+import { State } from './state.js';
+import type { Tcb } from './tcb.js';
 
 export class UserBinding implements StreamBinding {
   listener: UserListener | null = null;

@@ -9,7 +9,8 @@
 import { stackError } from '../../errors.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
 import { add, diff, gt, le, lt, max, min } from './seq.js';
-import { State, type Tcb } from './tcb.js';
+import { State } from './state.js';
+import type { Tcb } from './tcb.js';
 
 const NONE = Infinity;
 const EMPTY = new Uint8Array(0);

@@ -22,21 +22,7 @@ import { challengeAck, oowAck, oowAllowed } from './ratelimit.js';
 import { negotiate } from './handshake.js';
 import * as sender from './sender.js';
 import type { UserListener } from './listener.js';
-
-export enum State {
-  Closed,
-  SynSent,
-  SynReceived,
-  Established,
-  FinWait1,
-  FinWait2,
-  CloseWait,
-  Closing,
-  LastAck,
-  TimeWait,
-}
-
-export const STATE_NAMES = ['CLOSED', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'];
+import { State } from './state.js';
 
 const NONE = Infinity;
 

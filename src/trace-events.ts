@@ -1,6 +1,10 @@
 /**
  * Trace events: one per socket call. A library with no sink records nothing
  * and builds nothing, so tracing off costs one property check per call.
+ *
+ * This is vocabulary, not a renderer: every layer records into a TraceSink,
+ * so the events and sinks sit at the base of the layers (beside src/errors.ts),
+ * where any layer may import them; the renderers in src/trace/ read them.
  */
 
 export interface CallEvent {
