@@ -1,26 +1,15 @@
-/** protostack: a socket library you can see through, over the OS stack or its own. */
-export { SocketLibrary, type SocketType, type ShutdownHow, type CallOptions, type RecvResult, type LibraryOptions } from './socket/library.js';
-export { SocketError, type ErrorCode } from './socket/errors.js';
-export { DEFAULT_OPTIONS, type SocketOptions } from './socket/options.js';
-export { KernelStack } from './stack/kernel/stack.js';
-export { UserStack, type UserStackOptions } from './stack/user/stack.js';
-export { DEFAULT_TCP, type TcpConfig } from './stack/user/tcp/config.js';
-export { Network } from './link/network.js';
-export { Link, type PacketSink } from './link/link.js';
-export { VirtualClock } from './link/clock.js';
-export { Random } from './link/random.js';
-export { PcapWriter, parsePcap } from './link/pcap.js';
-export { DEFAULT_LINK, type Clock, type Device, type LinkParams } from './link/types.js';
-export type * from './stack/types.js';
-export { TraceLog, TraceTee, type TraceEvent, type CallEvent, type TraceSink } from './trace-events.js';
-export { renderTimeline } from './trace/text.js';
-export { Resolver, type ResolverOptions, type Answer, type Address, type LookupOptions } from './dns/resolver.js';
-export { serveDns, DnsServer } from './dns/server.js';
-export { Zone, parseZone, loadZone } from './dns/zone.js';
-export { DnsError, type DnsErrorCode } from './wire/dns/errors.js';
-export { Agent, type AgentOptions } from './http/agent.js';
-export { request, setGlobalAgent, getGlobalAgent, type RequestOptions, type Response as HttpResponse } from './http/client.js';
-export { fetch, type FetchInit } from './http/fetch.js';
-export { serve, type Handler, type ServeOptions, type HttpServer } from './http/server.js';
-export { staticFiles, StaticRootError, type StaticOptions } from './http/static.js';
-export { HttpError, type HttpErrorCode } from './wire/http/errors.js';
+/**
+ * protostack: a socket library you can see through, over the OS stack or its own.
+ * Everything, for Node. Each layer is also its own entry point
+ * (protostack/socket, protostack/user, protostack/kernel, protostack/dns,
+ * protostack/http, protostack/trace, protostack/link, protostack/wire).
+ */
+export { ProtostackError } from './errors.js';
+export * from './socket/index.js';
+export * from './stack/kernel/index.js';
+export * from './stack/user/index.js';
+export { writePcapFile } from './link/pcap-file-node.js';
+export * from './dns/index.js';
+export * from './http/index.js';
+export type { Response as HttpResponse } from './http/index.js';
+export * from './trace/index.js';

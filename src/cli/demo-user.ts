@@ -9,6 +9,7 @@
 import { Network } from '../link/network.js';
 import type { LinkStats } from '../link/link.js';
 import { PcapWriter } from '../link/pcap.js';
+import { writePcapFile } from '../link/pcap-file-node.js';
 import { Random } from '../link/random.js';
 import type { LinkParams } from '../link/types.js';
 import type { VirtualClock } from '../link/clock.js';
@@ -108,7 +109,7 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
     );
     return { ...result, seed, link: { ...link.params }, linkStats: { ...link.stats }, hosts: [...hosts], capture, flowMs, endMs: net.clock.now(), wallClockAt0: USER_DEMO_EPOCH };
   } finally {
-    if (options.pcap) capture.writeFile(options.pcap);
+    if (options.pcap) writePcapFile(capture, options.pcap);
   }
 }
 

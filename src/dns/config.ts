@@ -2,7 +2,7 @@
  * Resolver configuration: resolv.conf(5) parsed the way glibc reads it, then
  * overridden by whatever the program passes.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '#read-file';
 import type { Endpoint } from '../stack/types.js';
 import { DnsError } from '../wire/dns/errors.js';
 import { ipFamily } from '../wire/ip.js';
@@ -91,7 +91,7 @@ function applyOption(config: ResolverConfig, option: string): void {
 export async function loadResolvConf(path: string): Promise<ResolverConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch {
     return { ...DEFAULT_CONFIG, servers: [...DEFAULT_CONFIG.servers], search: [] };
   }

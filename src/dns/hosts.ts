@@ -2,7 +2,7 @@
  * The hosts file (hosts(5)): "address name [alias...]", '#' comments. Looked
  * up before DNS, as the NSS "files" source is; a hit never sends a packet.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '#read-file';
 import { ipFamily } from '../wire/ip.js';
 
 export class HostsTable {
@@ -54,7 +54,7 @@ export function parseHosts(text: string): HostsTable {
 /** Reads a hosts file; a missing or unreadable file is an empty table, as for glibc. */
 export async function loadHosts(path: string): Promise<HostsTable> {
   try {
-    return parseHosts(await readFile(path, 'utf8'));
+    return parseHosts(await readTextFile(path));
   } catch {
     return new HostsTable();
   }

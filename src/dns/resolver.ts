@@ -3,9 +3,8 @@
  * the hosts file, then the cache, then DNS servers asked through the socket
  * library, so it works over any protocol stack (never node:dns).
  */
+import { defaultLibrary } from '#default-library';
 import type { SocketLibrary } from '../socket/library.js';
-import { SocketLibrary as Library } from '../socket/library.js';
-import { KernelStack } from '../stack/kernel/stack.js';
 import type { Endpoint } from '../stack/types.js';
 import { DnsError, type DnsErrorCode } from '../wire/dns/errors.js';
 import { normalizeName } from '../wire/dns/name.js';
@@ -100,7 +99,7 @@ export class Resolver {
   constructor(options: ResolverOptions = {}) {
     this.options = options;
     this.ownsLib = !options.lib;
-    this.lib = options.lib ?? new Library(new KernelStack(), { label: 'resolver' });
+    this.lib = options.lib ?? defaultLibrary('resolver');
     this.cache = options.cache === false ? null : new DnsCache(options.cache ?? {});
     if (options.servers) options.servers.forEach(parseServer); // fail early on a bad address
   }

@@ -7,7 +7,7 @@
  * comes from the server's address and port, carries our ID and repeats our
  * question; anything else is dropped and the wait goes on.
  */
-import { randomInt } from 'node:crypto';
+import { CryptoRandom } from '../link/random.js';
 import type { SocketLibrary } from '../socket/library.js';
 import type { Endpoint } from '../stack/types.js';
 import { hostPort } from '../wire/address.js';
@@ -17,6 +17,10 @@ import { namesEqual } from '../wire/dns/name.js';
 import { emptyMessage, type DnsMessage, type Question } from '../wire/dns/types.js';
 import { ipFamily } from '../wire/ip.js';
 
+const secure = new CryptoRandom();
+/** A uniform integer in [min, max) that nobody can predict, as node:crypto's randomInt gives, from Web Crypto. */
+const randomInt = (min: number, max: number): number => min + secure.int(max - min);
+
 export interface ExchangeOptions {
   /** Milliseconds for this one exchange. */
   timeout: number;
@@ -25,7 +29,7 @@ export interface ExchangeOptions {
   /** Skip UDP and ask over TCP. */
   tcp?: boolean;
   signal?: AbortSignal;
-  /** Random integers in [min, max) for query IDs and source ports; node:crypto's randomInt by default. A seeded one makes a simulated run replayable. */
+  /** Random integers in [min, max) for query IDs and source ports; the platform's CSPRNG (Web Crypto) by default. A seeded one makes a simulated run replayable. */
   randomInt?: (min: number, max: number) => number;
 }
 

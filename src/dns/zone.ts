@@ -5,7 +5,7 @@
  * SOA for negative caching (RFC 2308), referrals at delegations, wildcards
  * (RFC 4592) and A/AAAA additionals for in-zone targets.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '#read-file';
 import { DnsError } from '../wire/dns/errors.js';
 import { isSubdomain, nameToWire, normalizeName } from '../wire/dns/name.js';
 import { CLASS, RCODE, TYPE, parseType, typeName, type DnsRecord, type SoaRecord } from '../wire/dns/types.js';
@@ -390,7 +390,7 @@ export function parseZone(text: string, options: ZoneFileOptions = {}): Zone {
 export async function loadZone(path: string, options: Omit<ZoneFileOptions, 'file'> = {}): Promise<Zone> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (e) {
     throw new DnsError('ERR_DNS_BAD_CONFIG', `${path}: ${(e as Error).message}`, { cause: e });
   }

@@ -4,10 +4,10 @@
  * Eyeballs), then TLS for https, or through a proxy when the environment
  * names one. Everything above it (request, fetch) only dispatches.
  */
+import { defaultLibrary } from '#default-library';
 import tls from 'node:tls';
 import { Resolver } from '../dns/resolver.js';
-import { SocketLibrary } from '../socket/library.js';
-import { KernelStack } from '../stack/kernel/stack.js';
+import type { SocketLibrary } from '../socket/library.js';
 import { hostPort } from '../wire/address.js';
 import { HttpError } from '../wire/http/errors.js';
 import type { HttpLimits } from '../wire/http/types.js';
@@ -60,7 +60,7 @@ export class Agent {
   constructor(options: AgentOptions = {}) {
     this.options = options;
     this.ownsLib = !options.lib;
-    this.lib = options.lib ?? new SocketLibrary(new KernelStack(), { label: 'http-client' });
+    this.lib = options.lib ?? defaultLibrary('http-client');
     this.resolver = options.resolver ?? new Resolver({ lib: this.lib });
     this.proxy = options.proxy === false ? {} : (options.proxy ?? proxyFromEnv());
   }

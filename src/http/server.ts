@@ -45,9 +45,9 @@
  * longest idle connection, else the slowest head, is closed to let a new one
  * in (src/http/admission.ts).
  */
+import { defaultLibrary } from '#default-library';
 import { SocketError } from '../socket/errors.js';
-import { SocketLibrary, type CallOptions } from '../socket/library.js';
-import { KernelStack } from '../stack/kernel/stack.js';
+import type { CallOptions, SocketLibrary } from '../socket/library.js';
 import { HttpError, statusForError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
 import type { HeaderList, HttpLimits, MessageHead, ParserCallbacks, RequestHead } from '../wire/http/types.js';
@@ -1086,7 +1086,7 @@ class Server implements HttpServer {
   constructor(handler: Handler, options: ServeOptions) {
     if (typeof handler !== 'function') throw new TypeError('serve() needs a handler function');
     this.handler = handler;
-    this.lib = options.lib ?? new SocketLibrary(new KernelStack(), { label: 'http-server' });
+    this.lib = options.lib ?? defaultLibrary('http-server');
     this.address = options.host ?? '127.0.0.1';
     this.limits = { maxBodyBytes: 1024 * 1024, ...options.limits };
     this.firstByteTimeout = positive(options.firstByteTimeout ?? 10_000, 'firstByteTimeout');

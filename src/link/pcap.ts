@@ -3,8 +3,8 @@
  * a 24-byte global header, then a 16-byte header per record. Link type 101
  * (LINKTYPE_RAW) because the simulated link carries bare IPv4 packets.
  * Timestamps come from virtual time, so a seeded run gives the same bytes.
+ * Writing to a file is the Node adapter's (pcap-file-node.ts); this is bytes only.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { ProtostackError } from '../errors.js';
 import type { PacketSink } from './link.js';
 
@@ -76,14 +76,9 @@ export class PcapWriter implements PacketSink {
     return out;
   }
 
-  /** Writes the file so far to `path`, replacing it. */
-  writeFile(path: string): void {
-    const fd = openSync(path, 'w');
-    try {
-      for (const chunk of this.chunks) writeSync(fd, chunk);
-    } finally {
-      closeSync(fd);
-    }
+  /** The file so far as its pieces, in order, without copying them (writePcapFile writes them one by one). */
+  pieces(): readonly Uint8Array[] {
+    return this.chunks;
   }
 }
 

@@ -4,6 +4,7 @@
  * JavaScript does exactly on every engine, so a seed gives the same sequence
  * everywhere. Its four words of state come from splitmix32, so that nearby
  * seeds (1, 2, 3…) still start far apart.
+ * Beside it, CryptoRandom: the platform's unpredictable numbers, for secrets.
  */
 import type { RandomSource } from './types.js';
 
@@ -44,13 +45,46 @@ export class Random implements RandomSource {
     return this.uint32() / 0x1_0000_0000;
   }
 
-  /** A uniform integer in [0, n), for 1 ≤ n ≤ 2^32; rejection keeps it unbiased. */
+  /** A uniform integer in [0, n), for 1 ≤ n ≤ 2^32. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 0x1_0000_0000) throw new RangeError(`Random.int needs an integer in [1, 2^32], not ${n}`);
-    const limit = 0x1_0000_0000 - (0x1_0000_0000 % n);
-    for (;;) {
-      const x = this.uint32();
-      if (x < limit) return x % n;
+    return uniformInt(this, n, 'Random.int');
+  }
+}
+
+/**
+ * Unpredictable numbers from the platform's CSPRNG: Web Crypto's
+ * getRandomValues, which browsers and Node 20 both have, so no node:crypto.
+ * For what an attacker must not guess (DNS query IDs and source ports) when
+ * no seeded source was given. Words are drawn 256 at a time.
+ */
+export class CryptoRandom implements RandomSource {
+  private readonly words = new Uint32Array(256);
+  private next = this.words.length;
+
+  uint32(): number {
+    if (this.next === this.words.length) {
+      globalThis.crypto.getRandomValues(this.words);
+      this.next = 0;
     }
+    return this.words[this.next++]!;
+  }
+
+  float(): number {
+    return this.uint32() / 0x1_0000_0000;
+  }
+
+  /** A uniform integer in [0, n), for 1 ≤ n ≤ 2^32. */
+  int(n: number): number {
+    return uniformInt(this, n, 'CryptoRandom.int');
+  }
+}
+
+/** A uniform integer in [0, n) from `source`, for 1 ≤ n ≤ 2^32; rejection keeps it unbiased. */
+function uniformInt(source: RandomSource, n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > 0x1_0000_0000) throw new RangeError(`${name} needs an integer in [1, 2^32], not ${n}`);
+  const limit = 0x1_0000_0000 - (0x1_0000_0000 % n);
+  for (;;) {
+    const x = source.uint32();
+    if (x < limit) return x % n;
   }
 }

@@ -4,7 +4,7 @@
  * accept on the server). One library drives one protocol stack; every call is
  * async and settles only when the stack has answered.
  */
-import type { Duplex } from 'node:stream';
+import { openDuplex } from '#duplex';
 import {
   WOULD_BLOCK,
   type Datagram,
@@ -20,7 +20,6 @@ import type { CallEvent, TraceSink } from '../trace-events.js';
 import { hostPort } from '../wire/address.js';
 import { ipFamily } from '../wire/ip.js';
 import { DescriptorTable } from './descriptors.js';
-import { openDuplex } from './duplex.js';
 import { SocketError, toSocketError, type ErrorContext } from './errors.js';
 import { checkOptions, DEFAULT_OPTIONS, type SocketOptions } from './options.js';
 import { WaitQueue } from './wait.js';
@@ -347,7 +346,7 @@ export class SocketLibrary {
   }
 
   /** A Node Duplex over a connected descriptor, so node:tls and other stream users can run over this library. */
-  toDuplex(fd: number): Duplex {
+  toDuplex(fd: number): ReturnType<typeof openDuplex> {
     const s = this.lookup(fd, 'toDuplex');
     if (s.kind !== 'tcp' || s.state !== 'connected') throw new SocketError('ENOTCONN', { call: 'toDuplex', fd });
     return openDuplex(this, fd, s.options.recvBufferSize);

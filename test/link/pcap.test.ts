@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Network } from '../../src/link/network.js';
 import { LINKTYPE_RAW, parsePcap, PcapError, PcapWriter } from '../../src/link/pcap.js';
+import { writePcapFile } from '../../src/link/pcap-file-node.js';
 import { emitIpv4, PROTOCOL } from '../../src/wire/ipv4.js';
 import { ACK, emitTcp, PSH, SYN } from '../../src/wire/tcp.js';
 import { emitUdp } from '../../src/wire/udp.js';
@@ -128,13 +129,13 @@ test('tshark reads the capture: right frames, good checksums, nothing malformed'
   try {
     const { pcap, packets } = capture();
     const good = join(dir, 'good.pcap');
-    pcap.writeFile(good);
+    writePcapFile(pcap, good);
     assert.deepEqual(new Uint8Array(readFileSync(good)), pcap.bytes());
     // The same packets with one payload bit flipped in the data segment: tshark must notice.
     const corrupt = new PcapWriter();
     for (const [i, p] of packets.entries()) corrupt.packet(i, i === 2 ? p.map((byte, at) => (at === p.length - 1 ? byte ^ 1 : byte)) : p);
     const bad = join(dir, 'bad.pcap');
-    corrupt.writeFile(bad);
+    writePcapFile(corrupt, bad);
 
     const fields = ['frame.number', 'frame.time_relative', 'frame.len', 'ip.checksum.status', 'udp.checksum.status', 'tcp.checksum.status', 'tcp.options.mss_val', 'tcp.options.wscale.shift', '_ws.malformed', '_ws.expert.severity'];
     const tshark = (file: string) => {

@@ -7,7 +7,7 @@
  */
 import { stackError, type SocketError } from '../errors.js';
 import type { Clock, RandomSource } from '../../link/types.js';
-import { Random } from '../../link/random.js';
+import { CryptoRandom, Random } from '../../link/random.js';
 import type {
   ConnectOptions,
   DatagramEndpoint,
@@ -28,7 +28,7 @@ import { UdpLayer } from './udp.js';
 export interface UserStackOptions {
   clock: Clock;
   interfaces: IpInterface[];
-  /** Seeds ports, ISN secrets and timestamp offsets, so a simulation replays exactly. */
+  /** Seeds ports, ISN secrets and timestamp offsets, so a simulation replays exactly; without one (and without `random`) they come from the platform's CSPRNG. */
   seed?: number;
   random?: RandomSource;
   tcp?: Partial<TcpConfig>;
@@ -48,7 +48,7 @@ export class UserStack implements ProtocolStack {
   constructor(options: UserStackOptions) {
     this.name = options.name ?? 'user';
     this.clock = options.clock;
-    const random = options.random ?? new Random(options.seed ?? (Math.random() * 2 ** 32) >>> 0);
+    const random = options.random ?? (options.seed !== undefined ? new Random(options.seed) : new CryptoRandom());
     this.ip = new IpLayer({ clock: this.clock, interfaces: options.interfaces, counters: this.counters });
     this.icmp = new IcmpLayer(this.ip, this.clock, this.counters);
     this.udp = new UdpLayer(this.ip, this.icmp, this.counters, random);

@@ -48,8 +48,9 @@ export class TcpLayer {
     readonly config: TcpConfig,
     icmp: IcmpLayer,
   ) {
-    const secret = new Uint8Array(16);
-    for (let i = 0; i < 16; i += 4) new DataView(secret.buffer).setUint32(i, random.uint32());
+    // HalfSipHash's 64-bit key (isn.ts).
+    const secret = new Uint8Array(8);
+    for (let i = 0; i < 8; i += 4) new DataView(secret.buffer).setUint32(i, random.uint32());
     this.secret = secret;
     this.cookies = new SynCookies(random);
     ip.register(PROTOCOL.TCP, (p) => this.input(p));

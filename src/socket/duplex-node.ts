@@ -3,6 +3,10 @@
  * else built on streams can run over the socket library (and so over either
  * protocol stack). Reads happen only when the consumer asks for data, which
  * keeps the stack's flow control intact.
+ *
+ * The Node adapter behind the `#duplex` import (package.json "imports"); a
+ * browser build gets duplex-browser.ts instead, so the library itself names
+ * no node: module.
  */
 import { Duplex } from 'node:stream';
 import type { SocketLibrary } from './library.js';
