@@ -101,8 +101,9 @@ eachStack('a write blocked on a peer that never reads times out with ETIMEDOUT a
   assert.ok(written > 0 && written < 256 * 1024 * 1024, `${written} bytes taken before the stack stopped taking more`);
   await assert.rejects(client.lib.write(fd, chunk), { code: 'ETIMEDOUT', call: 'write' });
   // The reset reaches the peer: once it has read what had arrived, its read fails with ECONNRESET,
-  // as Linux's recv does (python3 shows it). node:net reports that reset as an end of stream
-  // ('end', no 'error'), so the kernel stack can only say the stream ended.
+  // as Linux's recv does (python3 shows it). Under node:net the reset shows as an end of stream
+  // ('end', no 'error'): libuv reads what is queued and, seeing POLLHUP after a short read,
+  // declares EOF without reading the pending error. So the kernel stack can only say the stream ended.
   const buf = new Uint8Array(64 * 1024);
   const peerSaw = await (async () => {
     try {
