@@ -156,8 +156,8 @@ export class SocketLibrary {
       if (s.state === 'listening') return;
       if (s.state === 'new') await this.bind(fd, '0.0.0.0', 0);
       if (s.state !== 'bound' || !s.binding) throw new SocketError('EINVAL', { call: 'listen', fd, detail: `socket is ${s.state}` });
-      // Linux clamps the backlog to [1, somaxconn]; so does this.
-      s.listener = s.binding.listen(Math.min(Math.max(backlog, 1), 65_535), streamOptions(s.options));
+      // Linux caps the backlog at somaxconn and takes 0 as it is (the queue then holds one connection).
+      s.listener = s.binding.listen(Math.min(backlog, 65_535), streamOptions(s.options));
       s.listener.notify = s.wake;
       s.state = 'listening';
     });

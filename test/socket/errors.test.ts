@@ -1,22 +1,20 @@
-/** Bad descriptors, calls in the wrong state and bad arguments are typed errors, never crashes. */
+/** Bad descriptors, calls in the wrong state and bad arguments are typed errors, never crashes, on both stacks. */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
 import { SocketError } from '../../src/socket/errors.js';
-import { dial, kernelLibrary, listenLoopback, LOOPBACK } from '../helpers.js';
-
-const lib = kernelLibrary();
-after(() => lib.closeAll());
+import { dial } from '../helpers.js';
+import { eachStack, listenOn } from './stacks.js';
 
 const is = (code: string, call?: string) => (e: unknown) => e instanceof SocketError && e.code === code && (call === undefined || e.call === call);
 
-test('read or write on a listening socket is ENOTCONN', async () => {
-  const { fd } = await listenLoopback(lib);
+eachStack('read or write on a listening socket is ENOTCONN', async ({ server: host }) => {
+  const { lib } = host;
+  const { fd } = await listenOn(host);
   await assert.rejects(lib.read(fd, new Uint8Array(4)), is('ENOTCONN', 'read'));
   await assert.rejects(lib.write(fd, new Uint8Array(4)), is('ENOTCONN', 'write'));
   await lib.close(fd);
 });
 
-test('read or write before connect is ENOTCONN', async () => {
+eachStack('read or write before connect is ENOTCONN', async ({ client: { lib } }) => {
   const fd = await lib.socket('tcp');
   await assert.rejects(lib.read(fd, new Uint8Array(4)), is('ENOTCONN', 'read'));
   await assert.rejects(lib.write(fd, new Uint8Array(4)), is('ENOTCONN', 'write'));
@@ -24,52 +22,55 @@ test('read or write before connect is ENOTCONN', async () => {
   await lib.close(fd);
 });
 
-test('connect twice is EISCONN; connect while connecting is EALREADY; connect on a listener is EINVAL', async () => {
-  const server = await listenLoopback(lib);
-  const fd = await dial(lib, server.port);
-  await assert.rejects(lib.connect(fd, LOOPBACK, server.port), is('EISCONN', 'connect'));
+eachStack('connect twice is EISCONN; connect while connecting is EALREADY; connect on a listener is EINVAL', async ({ client: { lib }, server }) => {
+  const listening = await listenOn(server);
+  const fd = await dial(lib, listening.port, server.address);
+  await assert.rejects(lib.connect(fd, server.address, listening.port), is('EISCONN', 'connect'));
   const racing = await lib.socket('tcp');
-  const first = lib.connect(racing, LOOPBACK, server.port);
-  await assert.rejects(lib.connect(racing, LOOPBACK, server.port), is('EALREADY', 'connect'));
+  const first = lib.connect(racing, server.address, listening.port);
+  await assert.rejects(lib.connect(racing, server.address, listening.port), is('EALREADY', 'connect'));
   await first;
-  await assert.rejects(lib.connect(server.fd, LOOPBACK, server.port), is('EINVAL', 'connect'));
-  for (const d of [fd, racing, server.fd]) await lib.close(d);
+  await assert.rejects(server.lib.connect(listening.fd, server.address, listening.port), is('EINVAL', 'connect'));
+  for (const d of [fd, racing]) await lib.close(d);
+  await server.lib.close(listening.fd);
 });
 
-test('accept on a socket that is not listening is EINVAL; listen on UDP is EOPNOTSUPP', async () => {
+eachStack('accept on a socket that is not listening is EINVAL; listen on UDP is EOPNOTSUPP', async ({ client: { lib }, server }) => {
   const fd = await lib.socket('tcp');
   await assert.rejects(lib.accept(fd), is('EINVAL', 'accept'));
   const udp = await lib.socket('udp');
   await assert.rejects(lib.listen(udp), is('EOPNOTSUPP', 'listen'));
-  await assert.rejects(lib.sendto(fd, new Uint8Array(1), LOOPBACK, 9), is('EOPNOTSUPP', 'sendto'));
+  await assert.rejects(lib.sendto(fd, new Uint8Array(1), server.address, 9), is('EOPNOTSUPP', 'sendto'));
   await assert.rejects(lib.recvfrom(fd, new Uint8Array(1)), is('EOPNOTSUPP', 'recvfrom'));
   await lib.close(fd);
   await lib.close(udp);
 });
 
-test('binding a port in use is EADDRINUSE; binding twice is EINVAL', async () => {
-  const { fd, port } = await listenLoopback(lib);
+eachStack('binding a port in use is EADDRINUSE; binding twice is EINVAL', async ({ server: host }) => {
+  const { lib, address } = host;
+  const { fd, port } = await listenOn(host);
   const other = await lib.socket('tcp');
-  await assert.rejects(lib.bind(other, LOOPBACK, port), (e: any) => e.code === 'EADDRINUSE' && e.message.includes(`bind(fd ${other}, 127.0.0.1:${port})`));
-  await lib.bind(other, LOOPBACK, 0);
-  await assert.rejects(lib.bind(other, LOOPBACK, 0), is('EINVAL', 'bind'));
+  await assert.rejects(lib.bind(other, address, port), (e: any) => e.code === 'EADDRINUSE' && e.message.includes(`bind(fd ${other}, ${address}:${port})`));
+  await lib.bind(other, address, 0);
+  await assert.rejects(lib.bind(other, address, 0), is('EINVAL', 'bind'));
   await lib.close(fd);
   await lib.close(other);
 });
 
-test('bad arguments are EINVAL with a reason', async () => {
+eachStack('bad arguments are EINVAL with a reason', async ({ client: { lib }, server }) => {
   const fd = await lib.socket('tcp');
+  const to = server.address;
   const cases: [string, () => Promise<unknown>][] = [
     ['not an IP address', () => lib.connect(fd, 'example.test', 80)],
     ['not an IP address', () => lib.connect(fd, '256.1.1.1', 80)],
-    ['port must be 0-65535', () => lib.connect(fd, LOOPBACK, 70_000)],
-    ['port must be 0-65535', () => lib.connect(fd, LOOPBACK, -1)],
-    ['port 0 is not a destination', () => lib.connect(fd, LOOPBACK, 0)],
+    ['port must be 0-65535', () => lib.connect(fd, to, 70_000)],
+    ['port must be 0-65535', () => lib.connect(fd, to, -1)],
+    ['port 0 is not a destination', () => lib.connect(fd, to, 0)],
     ['buffer must be a Uint8Array', () => lib.write(fd, 'text' as any)],
     ['outside the buffer', () => lib.read(fd, new Uint8Array(4), 5)],
     ['backlog must be a whole number', () => lib.listen(fd, -3)],
     ["how must be 'read', 'write' or 'both'", () => lib.shutdown(fd, 'sideways' as any)],
-    ['timeout must be a positive number', () => lib.connect(fd, LOOPBACK, 1, { timeout: -5 })],
+    ['timeout must be a positive number', () => lib.connect(fd, to, 1, { timeout: -5 })],
     ["type must be 'tcp' or 'udp'", () => lib.socket('sctp' as any)],
     ['readTimeout must be', () => lib.setsockopt(fd, { readTimeout: Infinity })],
     ['recvBufferSize must be', () => lib.setsockopt(fd, { recvBufferSize: 10 })],
@@ -81,11 +82,12 @@ test('bad arguments are EINVAL with a reason', async () => {
   await lib.close(fd);
 });
 
-test('past maxDescriptors, socket() and accept() fail with EMFILE', async () => {
-  const small = kernelLibrary('small', { maxDescriptors: 3 });
-  const { fd: listener, port } = await listenLoopback(small);
+eachStack('past maxDescriptors, socket() and accept() fail with EMFILE', async (net) => {
+  const { lib } = net.client;
+  const small = net.library(net.server, 'small', { maxDescriptors: 3 });
+  const { fd: listener, port } = await listenOn(net.server, 128, small);
   const a = await small.socket('udp');
-  const client = await dial(lib, port);
+  const client = await dial(lib, port, net.server.address);
   await assert.rejects(
     (async () => {
       await small.socket('tcp');
@@ -99,7 +101,7 @@ test('past maxDescriptors, socket() and accept() fail with EMFILE', async () => 
   await lib.close(client);
 });
 
-test('options round-trip through setsockopt/getsockopt', async () => {
+eachStack('options round-trip through setsockopt/getsockopt', async ({ client: { lib } }) => {
   const fd = await lib.socket('tcp');
   await lib.setsockopt(fd, { noDelay: true, keepAlive: true, keepAliveIdle: 30_000, readTimeout: 5_000, recvBufferSize: 65_536 });
   const o = await lib.getsockopt(fd);
@@ -112,12 +114,13 @@ test('options round-trip through setsockopt/getsockopt', async () => {
   await lib.close(fd);
 });
 
-test('accepted sockets inherit the listener options', async () => {
-  const { fd: listener, port } = await listenLoopback(lib);
-  await lib.setsockopt(listener, { noDelay: true, readTimeout: 1234 });
-  const client = await dial(lib, port);
-  const conn = await lib.accept(listener);
-  assert.equal((await lib.getsockopt(conn)).readTimeout, 1234);
-  assert.equal((await lib.getsockopt(conn)).noDelay, true);
-  for (const d of [client, conn, listener]) await lib.close(d);
+eachStack('accepted sockets inherit the listener options', async ({ client, server }) => {
+  const { fd: listener, port } = await listenOn(server);
+  await server.lib.setsockopt(listener, { noDelay: true, readTimeout: 1234 });
+  const fd = await dial(client.lib, port, server.address);
+  const conn = await server.lib.accept(listener);
+  assert.equal((await server.lib.getsockopt(conn)).readTimeout, 1234);
+  assert.equal((await server.lib.getsockopt(conn)).noDelay, true);
+  await client.lib.close(fd);
+  for (const d of [conn, listener]) await server.lib.close(d);
 });

@@ -60,8 +60,9 @@ export class KernelListener implements StreamListener {
   ) {}
 
   arrive(socket: net.Socket): void {
-    // A full backlog refuses, as a full accept queue does.
-    if (this.closed || this.queue.length >= this.backlog) {
+    // The queue holds backlog + 1, as Linux's accept queue does; past that a newcomer is refused
+    // (reset) where Linux would drop its SYN: node:net has accepted it from the OS already.
+    if (this.closed || this.queue.length > this.backlog) {
       socket.resetAndDestroy();
       return;
     }

@@ -145,21 +145,40 @@ test('RFC 9293 §3.10.7.4 step 4: a SYN with a new sequence number in SYN-RECEIV
   assert.equal(h.state(), 'none');
 });
 
-test('RFC 9293 §3.5 and Linux: when the accept queue is full (backlog 1) a new SYN is dropped silently, and taken once accept() makes room', () => {
+test('RFC 9293 §3.5 and Linux: the accept queue holds backlog + 1 (backlog 1: two); then a new SYN is dropped silently, and taken once accept() makes room', () => {
   const h = new Harness();
   const listener = h.listen(1);
-  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
-  h.one();
-  h.send({ flags: '.', seq: 1, ack: 1 });
-  // A second client, from another port.
-  h.send({ flags: 'S', seq: 0, options: { mss: 1460 }, srcPort: 40001 });
+  // Two clients complete their handshakes: Linux's sk_acceptq_is_full is "queued > backlog".
+  for (const srcPort of [40000, 40001]) {
+    h.iss = null; // learn this handshake's ISS from its SYN-ACK
+    h.send({ flags: 'S', seq: 0, options: { mss: 1460 }, srcPort });
+    h.one();
+    h.send({ flags: '.', seq: 1, ack: 1, srcPort });
+  }
+  // A third, from another port.
+  h.iss = null;
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 }, srcPort: 40002 });
   h.none('no SYN-ACK, no RST: the client will retry');
   assert.equal(h.counter('tcp.listen-overflow'), 1);
   assert.ok(listener.accept());
-  h.send({ flags: 'S', seq: 0, options: { mss: 1460 }, srcPort: 40001 });
+  assert.equal(h.stack.tcp.states().filter((st) => st.endsWith('ESTABLISHED')).length, 2, 'both handshakes completed');
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 }, srcPort: 40002 });
   const synAck = h.one();
   assert.equal(synAck.flags, 'S.');
-  assert.equal(synAck.dstPort, 40001);
+  assert.equal(synAck.dstPort, 40002);
+});
+
+test('Linux: backlog 0 still holds one connection (0 + 1), not none', () => {
+  const h = new Harness();
+  const listener = h.listen(0);
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 } });
+  h.one();
+  h.send({ flags: '.', seq: 1, ack: 1 });
+  h.iss = null;
+  h.send({ flags: 'S', seq: 0, options: { mss: 1460 }, srcPort: 40001 });
+  h.none('the second SYN is dropped');
+  assert.ok(listener.accept());
+  assert.equal(listener.accept(), null);
 });
 
 test('RFC 9293 §3.10.7.4: data on the handshake-completing ACK is queued for the application and acknowledged (delayed 40 ms)', () => {

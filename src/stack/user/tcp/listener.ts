@@ -26,7 +26,7 @@ export class UserBinding implements StreamBinding {
 
   listen(backlog: number, options: StreamOptions): StreamListener {
     if (this.closed) throw stackError('EINVAL', 'the binding is closed');
-    this.listener ??= new UserListener(this.layer, this, Math.max(1, backlog), options);
+    this.listener ??= new UserListener(this.layer, this, Math.max(0, backlog), options);
     return this.listener;
   }
 
@@ -89,9 +89,9 @@ export class UserListener implements StreamListener {
     return this.layer.openFromCookie(this, seg, localIp, remoteIp, remote);
   }
 
-  /** The accept queue is full. */
+  /** The accept queue is full: it holds backlog + 1 connections, as Linux's sk_acceptq_is_full (`>`, not `>=`). */
   get full(): boolean {
-    return this.queue.length >= this.backlog;
+    return this.queue.length > this.backlog;
   }
 
   /** The handshake completed: the connection waits for accept(). */
