@@ -24,3 +24,5 @@ export { fetch, type FetchInit } from './http/fetch.js';
 export { serve, type Handler, type ServeOptions, type HttpServer } from './http/server.js';
 export { staticFiles, StaticRootError, type StaticOptions } from './http/static.js';
 export { HttpError, type HttpErrorCode } from './wire/http/errors.js';
+export { parseScript, runScript, PacketdrillError, resultLine, summaryLine, markdownTable, type Script as PacketdrillScript, type Verdict as PacketdrillVerdict } from './packetdrill/index.js';
+export { findScripts, runFile as runPacketdrillFile, type ScriptResult as PacketdrillResult } from './packetdrill/node.js';
