@@ -10,8 +10,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { PacketdrillError } from '../../src/packetdrill/ast.js';
 import { findScripts, runFile, type ScriptResult } from '../../src/packetdrill/node.js';
+import { parseScript } from '../../src/packetdrill/parser.js';
+import { runScript } from '../../src/packetdrill/runner.js';
 import { markdownTable, resultLine, summaryLine } from '../../src/packetdrill/report.js';
+import { xorshift } from '../prng.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const SUITE = join(ROOT, '..', 'shared', 'packetdrill', 'tcp');
@@ -79,4 +83,39 @@ test('packetdrill: the same seed gives the same verdicts (the run is determinist
   const once = await Promise.all(paths.map((p) => runFile(p, { seed: 7 })));
   const twice = await Promise.all(paths.map((p) => runFile(p, { seed: 7 })));
   assert.deepEqual(twice, once);
+});
+
+test('packetdrill: 500 seeded mutations of the scripts (a line dropped, repeated, cut short, a number changed) never crash the parser or the runner', async (t) => {
+  if (!existsSync(SUITE)) {
+    assert.ok(!process.env.CI, `${SUITE} is missing`);
+    t.skip(`${SUITE} is not here`);
+    return;
+  }
+  const paths = await findScripts([SUITE]);
+  const texts = paths.map((p) => readFileSync(p, 'utf8'));
+  const next = xorshift(20_240_601);
+  const random = () => next() / 2 ** 32;
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < 500; i++) {
+    const n = Math.floor(random() * texts.length);
+    const lines = texts[n]!.split('\n');
+    const at = Math.floor(random() * lines.length);
+    const how = Math.floor(random() * 4);
+    if (how === 0) lines.splice(at, 1);
+    else if (how === 1) lines.splice(at, 0, lines[Math.floor(random() * lines.length)]!);
+    else if (how === 2) lines[at] = lines[at]!.replace(/\d+/, String(Math.floor(random() * 100_000)));
+    else lines[at] = lines[at]!.slice(0, Math.floor(random() * (lines[at]!.length + 1)));
+    let script;
+    try {
+      script = parseScript(lines.join('\n'), paths[n]!);
+    } catch (e) {
+      assert.ok(e instanceof PacketdrillError, `${paths[n]} mutated at line ${at + 1}: ${String(e)}`);
+      seen.unparsable = (seen.unparsable ?? 0) + 1;
+      continue;
+    }
+    const v = await runScript(script);
+    assert.notEqual(v.status, 'error', `${paths[n]} mutated at line ${at + 1} (${how}): ${JSON.stringify(v)}`);
+    seen[v.status] = (seen[v.status] ?? 0) + 1;
+  }
+  t.diagnostic(JSON.stringify(seen));
 });
