@@ -331,6 +331,7 @@ class Run {
     for (const b of [...this.blocking]) {
       if (b.doneAt >= 0) {
         this.blocking.splice(this.blocking.indexOf(b), 1);
+        if (b.error instanceof Skip) throw new Skipped(b.event.line, b.error.message);
         if (b.doneAt < b.endUsecs - this.tolerance) throw new Failure(b.event.line, `${stripTime(b.event.text)} to return at ${secs(b.endUsecs)}`, `it returned at ${secs(b.doneAt)}, ${ms(b.endUsecs - b.doneAt)} early`);
         this.verify(b, b.endUsecs);
       } else if (final || this.host.usecs() > b.endUsecs + this.tolerance) {

@@ -110,6 +110,7 @@ test('SKIP names the feature: a socket option, a flag, a sysctl, a TCP_INFO fiel
     ['+0 < [ect0] . 1:1(0) ack 1 win 257\n', SERVER, /^ECN/],
     ['+0 write(4, NULL, 10) = -1 EFAULT (Bad address)\n', SERVER, /NULL buffer/],
     ['+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0\n', SERVER, /^system call poll$/],
+    ['+0...0.100 send(4, ..., 10, MSG_MORE) = 10\n', SERVER, /^MSG_MORE$/],
     ['', `\`sysctl -q net.ipv4.tcp_ecn=1\`\n${SERVER}`, /^ECN \(sysctl tcp_ecn=1\)$/],
     ['', `--ip_version=ipv6\n${SERVER}`, /ipv6/],
   ];
