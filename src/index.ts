@@ -13,3 +13,5 @@ export * from './dns/index.js';
 export * from './http/index.js';
 export type { Response as HttpResponse } from './http/index.js';
 export * from './trace/index.js';
+export { parseScript, runScript, PacketdrillError, resultLine, summaryLine, markdownTable, type Script as PacketdrillScript, type Verdict as PacketdrillVerdict } from './packetdrill/index.js';
+export { findScripts, runFile as runPacketdrillFile, type ScriptResult as PacketdrillResult } from './packetdrill/node.js';

@@ -19,6 +19,7 @@ const EXPECTED: Record<string, string[]> = {
   './dns': ['Resolver', 'serveDns', 'parseZone', 'DnsError'],
   './http': ['Agent', 'request', 'fetch', 'serve', 'HttpError'],
   './trace': ['TraceLog', 'renderTimeline', 'renderMermaid', 'renderHar', 'renderHtml', 'renderJson'],
+  './packetdrill': ['parseScript', 'runScript', 'PacketdrillError'],
 };
 
 test('every subpath export loads by name, with its types, and offers its names', async () => {

@@ -36,6 +36,9 @@ const LAYERS: { name: string; rung: number; files?: string[]; dirs?: string[] }[
   { name: 'stack/user', rung: 4, dirs: ['src/stack/user/'] },
   { name: 'socket', rung: 5, dirs: ['src/socket/'] },
   { name: 'dns', rung: 6, dirs: ['src/dns/'] },
+  // A test harness for the user stack in particular: it drives the socket library over a
+  // UserStack and reads its TCBs, so it stands beside dns, above both, and names the stack.
+  { name: 'packetdrill', rung: 6, dirs: ['src/packetdrill/'] },
   { name: 'http', rung: 7, dirs: ['src/http/'] },
   { name: 'trace', rung: 8, dirs: ['src/trace/'] },
   { name: 'cli', rung: 9, dirs: ['src/cli/'] },

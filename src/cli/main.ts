@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { demoCommand } from './demo-command.js';
 import { dnsServeCommand } from './dns-serve.js';
 import { getCommand } from './get.js';
+import { packetdrillCommand } from './packetdrill.js';
 import { serveCommand } from './serve.js';
 import { resolveCommand } from './resolve.js';
 
@@ -24,6 +25,8 @@ Usage:
         fetch a URL as curl does, with curl's exit codes; -v shows every head and socket call
   protostack serve [DIR] [--port N] [--host H] [--no-listing]
         serve DIR's files over HTTP/1.1 (default . on 127.0.0.1:8080)
+  protostack packetdrill [-v] [--markdown] PATH...
+        run packetdrill scripts against the user-space TCP: PASS, FAIL (line, expected, got) or SKIP
   protostack COMMAND --help   a command's options
   protostack --version        the version
 
@@ -44,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   if (first === 'dns-serve') return dnsServeCommand(rest);
   if (first === 'get') return getCommand(rest);
   if (first === 'serve') return serveCommand(rest);
+  if (first === 'packetdrill') return packetdrillCommand(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -77,7 +81,7 @@ if (process.argv[2] !== 'get') {
   });
 }
 
-const SUBCOMMANDS = new Set(['demo', 'resolve', 'dns-serve', 'get', 'serve']);
+const SUBCOMMANDS = new Set(['demo', 'resolve', 'dns-serve', 'get', 'serve', 'packetdrill']);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

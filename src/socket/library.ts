@@ -70,6 +70,8 @@ class Sock {
   peer: Endpoint | null = null;
   /** Set when a timed-out write left the stream in an unknown state. */
   broken: SocketError | null = null;
+  /** Cancels a connect in progress: close() abandons the handshake, as close() in SYN-SENT does. */
+  connecting: AbortController | null = null;
   readonly waits: WaitQueue;
   readonly wake = () => this.waits.wakeAll();
 
@@ -334,11 +336,19 @@ export class SocketLibrary {
     return { address: remote.address, port: remote.port };
   }
 
+  /** Bytes waiting to be read now (ioctl FIONREAD, SIOCINQ); 0 on a socket with no connection. */
+  async readable(fd: number): Promise<number> {
+    const s = this.lookup(fd, 'readable');
+    if (s.readShut) return 0;
+    return s.conn?.readable ?? 0;
+  }
+
   async setsockopt(fd: number, options: Partial<SocketOptions>): Promise<void> {
     const s = this.lookup(fd, 'setsockopt');
     checkOptions(options, 'setsockopt', fd);
     s.options = { ...s.options, ...options };
     s.conn?.setOptions(streamOptions(s.options));
+    s.listener?.setOptions(streamOptions(s.options));
   }
 
   async getsockopt(fd: number): Promise<SocketOptions> {
@@ -372,6 +382,7 @@ export class SocketLibrary {
     options.signal?.addEventListener('abort', forward, { once: true });
     const binding = s.binding;
     s.state = 'connecting';
+    s.connecting = abort;
     let conn: StreamConnection;
     try {
       const opts = { ...streamOptions(s.options), signal: abort.signal };
@@ -379,9 +390,11 @@ export class SocketLibrary {
     } catch (e) {
       s.state = 'new';
       s.binding = null;
+      if (s.closed) throw new SocketError('EBADF', { call: 'connect', fd, detail: 'closed while connecting' });
       if (timedOut) throw new SocketError('ETIMEDOUT', { call: 'connect', fd, address: hostPort(remote.address, remote.port) });
       throw e;
     } finally {
+      s.connecting = null;
       this.stack.clearTimer(timer);
       options.signal?.removeEventListener('abort', forward);
     }
@@ -484,6 +497,7 @@ export class SocketLibrary {
 
   private release(s: Sock): void {
     s.closed = true;
+    s.connecting?.abort();
     s.waits.wakeAll();
     s.waits.dispose();
     if (s.conn) s.conn.close();
@@ -589,7 +603,7 @@ export class SocketLibrary {
 }
 
 function streamOptions(o: SocketOptions): StreamOptions {
-  return { noDelay: o.noDelay, keepAliveMs: o.keepAlive ? o.keepAliveIdle : 0, sendBufferSize: o.sendBufferSize, recvBufferSize: o.recvBufferSize };
+  return { noDelay: o.noDelay, keepAliveMs: o.keepAlive ? o.keepAliveIdle : 0, sendBufferSize: o.sendBufferSize, recvBufferSize: o.recvBufferSize, maxSegment: o.maxSegment };
 }
 
 

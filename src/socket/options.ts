@@ -20,6 +20,8 @@ export interface SocketOptions {
   sendBufferSize: number;
   /** SO_RCVBUF: bytes the stack may hold unread before it stops reading from the network. */
   recvBufferSize: number;
+  /** TCP_MAXSEG: the largest segment to offer and send, set before connect or on the listener; 0 leaves it to the route. The kernel stack ignores it. */
+  maxSegment: number;
 }
 
 /** Every wait has a finite default, as the guide requires; raise them per socket where a longer wait is meant. */
@@ -33,6 +35,7 @@ export const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
   keepAliveIdle: 7_200_000,
   sendBufferSize: 256 * 1024,
   recvBufferSize: 128 * 1024,
+  maxSegment: 0,
 });
 
 /** Timers cannot wait longer than 2^31-1 ms; a longer "timeout" would fire at once. */
@@ -56,6 +59,11 @@ export function checkOptions(options: Partial<SocketOptions>, call: string, fd?:
       case 'recvBufferSize':
         if (!Number.isInteger(value) || (value as number) < MIN_BUFFER || (value as number) > MAX_BUFFER)
           throw bad(`${key} must be an integer from ${MIN_BUFFER} to ${MAX_BUFFER}`);
+        break;
+      case 'maxSegment':
+        // Linux's bounds: TCP_MIN_MSS (88) to MAX_TCP_WINDOW (32767), or 0.
+        if (!Number.isInteger(value) || ((value as number) !== 0 && ((value as number) < 88 || (value as number) > 32_767)))
+          throw bad(`${key} must be 0 or an integer from 88 to 32767`);
         break;
       case 'noDelay':
       case 'keepAlive':

@@ -36,6 +36,11 @@ export interface StreamOptions {
   sendBufferSize: number;
   /** Bound on bytes the stack buffers for receiving before it stops reading (flow control). */
   recvBufferSize: number;
+  /**
+   * TCP_MAXSEG: a ceiling on the MSS the SYN offers and the segments sent, set before the
+   * connection opens; 0 or absent leaves it to the route. A stack that cannot set it ignores it.
+   */
+  maxSegment?: number;
 }
 
 export interface StreamConnection extends Notifiable {
@@ -63,6 +68,8 @@ export interface StreamListener extends Notifiable {
   readonly local: Endpoint;
   /** A connection from the backlog, or null when none is waiting. */
   accept(): StreamConnection | null;
+  /** Options for connections from now on, as a listening socket's options pass to the sockets it accepts. */
+  setOptions(options: Partial<StreamOptions>): void;
   close(): void;
 }
 

@@ -71,6 +71,10 @@ export class KernelListener implements StreamListener {
     this.notify?.();
   }
 
+  setOptions(options: Partial<StreamOptions>): void {
+    Object.assign(this.options, options);
+  }
+
   accept(): StreamConnection | null {
     while (this.queue.length > 0) {
       const socket = this.queue.shift()!;

@@ -327,3 +327,24 @@ test("the layer's tap sees every segment in and out of the handshake, in order",
   await h.activeOpen();
   assert.deepEqual(seen, ['out S', 'in S.', 'out .']);
 });
+
+test("RFC 7323 §2.3: the window scale offered follows tcp_rmem's maximum, as Linux picks it (6 MiB → 7, 15 MiB → 8)", () => {
+  for (const [max, scale] of [[6 * 1024 * 1024, 7], [15 * 1024 * 1024, 8], [65_535, 0], [1 << 20, 5]] as const) {
+    const h = new Harness({ tcp: { recvBufferMax: max } });
+    h.connect({ recvBufferSize: 32 * 1024 });
+    assert.equal(h.one().options.windowScale, scale, `recvBufferMax ${max}`);
+  }
+  // A receive buffer larger than the maximum still fits its window.
+  const h = new Harness();
+  h.connect({ recvBufferSize: 32 * 1024 * 1024 });
+  assert.equal(h.one().options.windowScale, 10);
+});
+
+test('TCP_MAXSEG (maxSegment): the SYN offers it and the segments sent stay under it', async () => {
+  const h = new Harness();
+  const { conn, syn } = await h.activeOpen({ mss: 1460 }, { maxSegment: 1100 });
+  assert.equal(syn.options.mss, 1100);
+  conn.write(pattern(3000));
+  const out = h.take();
+  assert.deepEqual(out.map((o) => o.len), [1100, 1100, 800]);
+});

@@ -325,3 +325,19 @@ test('tcp_invalid_ratelimit: invalidRateLimitMs 0 turns the limit off', async ()
   for (let i = 0; i < 5; i++) h.send({ flags: '.', seq: 200_000, ack: 1 });
   assert.equal(h.take().length, 5);
 });
+
+test('RFC 7323 §4.3: a segment dropped for an ACK above SND.NXT does not move TS.Recent, so it cannot make later segments fail PAWS', async () => {
+  const h = new Harness({ tcp: { invalidRateLimitMs: 0 } });
+  const { conn } = await h.activeOpen({ mss: 1460, ts: true });
+  h.advance(100);
+  h.send({ flags: '.', seq: 1, ack: 1 });
+  const recent = h.tcb().tsRecent;
+  // A forged FIN acknowledging data never sent, with a TSval far ahead: dropped (a challenge ACK answers it).
+  h.send({ flags: 'F.', seq: 1, ack: 9999, tsVal: PEER_TS_BASE + 200_000 });
+  expectSeg(h.one(), { flags: '.', seq: 1, ack: 1 });
+  assert.equal(h.tcb().tsRecent, recent, 'TS.Recent unchanged by the dropped segment');
+  // The peer's real data, with its real clock, passes PAWS and is echoed.
+  h.send({ flags: 'P.', seq: 1, ack: 1, data: 1000 });
+  assert.equal(readAll(conn).length, 1000);
+  assert.equal(h.counter('tcp.paws-rejected'), 0);
+});

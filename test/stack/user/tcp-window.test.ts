@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WOULD_BLOCK } from '../../../src/stack/types.js';
-import { brief, expectSeg, Harness, pattern, readAll, thrown } from './harness.js';
+import { brief, DEFAULT_OPTIONS, expectSeg, Harness, pattern, readAll, thrown } from './harness.js';
 
 /** A connection whose receive buffer is 4096 bytes and whose windows are unscaled (the peer offered no window scale). */
 async function small(tcp = {}) {
@@ -263,4 +263,13 @@ test('the receive window is measured from RCV.NXT: data read in between does not
   expectSeg(h.one(), { ack: 4097 + 2048, window: 0 });
   assert.equal(readAll(conn).length, 2048 + 2048);
   assert.equal(conn.read(new Uint8Array(1)), WOULD_BLOCK);
+});
+
+test('setOptions other than a larger receive buffer changes nothing on the wire (SO_SNDBUF draws no window-update ACK, as on Linux)', async () => {
+  const h = new Harness();
+  const { conn } = await h.passiveOpen({ mss: 1460, wscale: 7 }, { recvBufferSize: 540_000 });
+  conn.setOptions({ ...DEFAULT_OPTIONS, recvBufferSize: 540_000, sendBufferSize: 400_000 });
+  h.none('no segment for SO_SNDBUF');
+  conn.setOptions({ noDelay: true });
+  h.none('no segment for TCP_NODELAY');
 });

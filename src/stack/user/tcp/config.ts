@@ -42,6 +42,11 @@ export interface TcpConfig {
   mss: number;
   /** RFC 6928 initial window, in segments (Linux: 10). */
   initialWindow: number;
+  /**
+   * tcp_rmem's maximum: how large a receive buffer may grow. The window scale a SYN offers is
+   * chosen so a window this large can be advertised (Linux: 6 MiB, so scale 7).
+   */
+  recvBufferMax: number;
   /** Offer SACK, timestamps and window scaling in the SYN. */
   sack: boolean;
   timestamps: boolean;
@@ -71,6 +76,7 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   synCookies: 1,
   mss: 1460,
   initialWindow: 10,
+  recvBufferMax: 6 * 1024 * 1024,
   sack: true,
   timestamps: true,
   windowScaling: true,

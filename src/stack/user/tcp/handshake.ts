@@ -16,7 +16,7 @@ import type { Tcb } from './tcb.js';
 /** Sends the SYN of an active open. */
 export function open(t: Tcb): void {
   t.state = State.SynSent;
-  t.rcvShift = t.layer.config.windowScaling ? windowShift(t.options.recvBufferSize) : 0;
+  t.rcvShift = t.layer.config.windowScaling ? windowShift(t.options.recvBufferSize, t.layer.config.recvBufferMax) : 0;
   sender.sendSyn(t);
 }
 
@@ -54,11 +54,11 @@ export function acceptCookie(t: Tcb, seg: TcpSegment, listener: UserListener, is
 export function negotiate(t: Tcb, o: TcpOptions): void {
   const c = t.layer.config;
   const route = t.layer.ip.route(t.remoteIp);
-  const ourMss = Math.min(c.mss, (route?.mtu ?? 576) - 40);
+  const ourMss = Math.min(c.mss, (route?.mtu ?? 576) - 40, t.options.maxSegment || Infinity);
   t.mss = Math.max(64, Math.min(o.mss ?? 536, ourMss));
   if (c.windowScaling && o.windowScale !== undefined) {
     t.sndShift = Math.min(o.windowScale, 14);
-    if (t.state !== State.SynSent) t.rcvShift = windowShift(t.options.recvBufferSize);
+    if (t.state !== State.SynSent) t.rcvShift = windowShift(t.options.recvBufferSize, c.recvBufferMax);
   } else {
     t.sndShift = 0;
     t.rcvShift = 0;
@@ -72,9 +72,14 @@ export function negotiate(t: Tcb, o: TcpOptions): void {
   if (t.sackOk) t.scoreboard = new Scoreboard();
 }
 
-/** Window scale (RFC 7323 §2.3) large enough that the whole buffer fits, and at least Linux's usual 7. */
-export function windowShift(recvBufferSize: number): number {
-  let shift = 7;
-  while (shift < 14 && recvBufferSize > 0xffff << shift) shift++;
+/**
+ * Window scale (RFC 7323 §2.3) as Linux picks it (tcp_select_initial_window): the smallest
+ * that lets the largest the buffer may grow to (tcp_rmem's maximum, or the buffer itself if
+ * larger) be advertised. Linux's 6 MiB maximum gives 7; packetdrill's 15 MiB gives 8.
+ */
+export function windowShift(recvBufferSize: number, recvBufferMax: number): number {
+  const space = Math.max(recvBufferSize, recvBufferMax);
+  let shift = 0;
+  while (shift < 14 && space > 0xffff * 2 ** shift) shift++;
   return shift;
 }

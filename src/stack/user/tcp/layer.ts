@@ -204,7 +204,7 @@ export class TcpLayer {
       const peerShift = c.windowScaling && seg.options.windowScale !== undefined ? Math.min(seg.options.windowScale, 14) : undefined;
       const sack = c.sack && seg.options.sackPermitted === true;
       if (sack) options.sackPermitted = true;
-      if (peerShift !== undefined) options.windowScale = windowShift(listener.options.recvBufferSize);
+      if (peerShift !== undefined) options.windowScale = windowShift(listener.options.recvBufferSize, c.recvBufferMax);
       options.timestamp = { value: (cookieTimestamp(Math.floor(now), peerShift, sack) + this.cookies.tsOffset(flow)) >>> 0, echo: ts.value };
     }
     this.counters.add('tcp.syncookie-sent');

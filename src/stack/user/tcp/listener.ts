@@ -106,6 +106,10 @@ export class UserListener implements StreamListener {
     this.halfOpen.delete(t);
   }
 
+  setOptions(options: Partial<StreamOptions>): void {
+    Object.assign(this.options, options);
+  }
+
   accept(): StreamConnection | null {
     const t = this.queue.shift();
     if (!t) return null;

@@ -70,7 +70,7 @@ function transmit(t: Tcb, flags: number, seq: number, payload: Uint8Array, synOp
 export function sendSyn(t: Tcb): void {
   const c = t.layer.config;
   const route = t.layer.ip.route(t.remoteIp);
-  const o: TcpOptions = { mss: Math.min(c.mss, (route?.mtu ?? 576) - 40) };
+  const o: TcpOptions = { mss: Math.min(c.mss, (route?.mtu ?? 576) - 40, t.options.maxSegment || Infinity) };
   const active = t.state === State.SynSent;
   if (active ? c.sack : t.sackOk) o.sackPermitted = true;
   if (active ? c.timestamps : t.tsOk) o.timestamp = { value: tsNow(t), echo: active ? 0 : t.tsRecent };

@@ -196,10 +196,12 @@ export class Tcb implements StreamConnection {
   }
 
   setOptions(options: Partial<StreamOptions>): void {
+    // Only a larger receive buffer can open the window; any other option leaves it (and the wire) alone.
+    const grew = options.recvBufferSize !== undefined && options.recvBufferSize > this.options.recvBufferSize;
     Object.assign(this.options, options);
     this.sendBuf.capacity = this.options.sendBufferSize;
     if (options.keepAliveMs !== undefined) this.touchKeepAlive();
-    this.maybeWindowUpdate();
+    if (grew) this.maybeWindowUpdate();
     sender.output(this);
   }
 
@@ -279,9 +281,10 @@ export class Tcb implements StreamConnection {
       if (!(lt(this.sndUna, seg.ack) && le(seg.ack, this.sndMax))) return sender.sendReset(this, seg.ack);
       this.established(seg);
     }
-    if (ts && le(seg.seq, this.lastAckSent) && ge(ts.value, this.tsRecent)) this.tsRecent = ts.value;
     // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
     if (gt(seg.ack, this.sndMax) || lt(seg.ack, this.sndUna - this.maxSndWnd)) return challengeAck(this);
+    // RFC 7323 §4.3: TS.Recent only from a segment that is kept, so a dropped one cannot poison PAWS.
+    if (ts && le(seg.seq, this.lastAckSent) && ge(ts.value, this.tsRecent)) this.tsRecent = ts.value;
     if (this.state === State.TimeWait) return this.inputTimeWait(seg);
     sender.onAck(this, seg, len);
     if (this.isClosed()) return;
