@@ -5,6 +5,7 @@
  * Node's (writePcapFile, exported from the package root).
  */
 export { VirtualClock, type RunOptions } from './clock.js';
+export { WallClock } from './wall-clock.js';
 export { Link, LinkDevice, type LinkStats, type PacketSink } from './link.js';
 export { Network } from './network.js';
 export { LINKTYPE_RAW, PcapError, PcapWriter, parsePcap, type PcapFile, type PcapRecord, type PcapWriterOptions } from './pcap.js';
