@@ -13,9 +13,11 @@ import type { Counters } from '../counters.js';
 import type { IcmpLayer } from '../icmp.js';
 import { IPV4_HEADROOM, type IpLayer, type IpPacket } from '../ip.js';
 import type { TcpConfig } from './config.js';
-import { accept, acceptCookie, open, windowShift } from './handshake.js';
+import { accept, acceptCookie, open } from './handshake.js';
+import type { TcpHost } from './host.js';
 import { makeIsn } from './isn.js';
 import { UserBinding, type UserListener } from './listener.js';
+import { windowShift } from './options.js';
 import { add } from './seq.js';
 import { cookieOptions, cookieTimestamp, flowOf, SynCookies } from './syncookie.js';
 import { STATE_NAMES } from './state.js';
@@ -28,7 +30,8 @@ const EMPTY = new Uint8Array(0);
 
 export type SegmentTap = (direction: 'in' | 'out', tcb: Tcb | null, seg: TcpSegment) => void;
 
-export class TcpLayer {
+/** Each connection's host (host.ts): what a TCB may ask of the layer. */
+export class TcpLayer implements TcpHost<Tcb> {
   readonly connections = new Map<string, Tcb>();
   /** Bound ports: every binding and listener, by port. */
   private readonly bound = new Map<number, Set<UserBinding>>();
@@ -120,7 +123,7 @@ export class TcpLayer {
   // ---- for connections ----
 
   create(local: Endpoint, remote: Endpoint, localIp: Uint8Array, remoteIp: Uint8Array, options: StreamOptions): Tcb {
-    const t = new Tcb(this, local, remote, localIp, remoteIp, options);
+    const t = new Tcb(this, this.keyOf(localIp, local.port, remoteIp, remote.port), local, remote, localIp, remoteIp, options);
     const now = this.clock.now();
     t.iss = makeIsn(this.secret, now, localIp, local.port, remoteIp, remote.port);
     t.sndUna = t.sndNxt = t.sndMax = t.sndSml = t.iss;
@@ -130,15 +133,21 @@ export class TcpLayer {
     return t;
   }
 
-  remove(t: Tcb): void {
+  release(t: Tcb): void {
     if (this.connections.get(t.key) === t) this.connections.delete(t.key);
     t.released();
   }
 
-  send(t: Tcb, seg: TcpSegment): void {
+  emit(t: Tcb, seg: TcpSegment): void {
     this.tap?.('out', t, seg);
     this.counters.add('tcp.out');
     this.ip.sendBuilt(PROTOCOL.TCP, t.localIp, t.remoteIp, emitTcp(seg, t.localIp, t.remoteIp, IPV4_HEADROOM), { dontFragment: true });
+  }
+
+  mssTo(remoteIp: Uint8Array): number {
+    // The route's MTU less the IPv4 and TCP headers; 576 (RFC 1122's minimum to assume) when there is no route.
+    const route = this.ip.route(remoteIp);
+    return Math.min(this.config.mss, (route?.mtu ?? 576) - 40);
   }
 
   /** RFC 5961 §7: at most `challengeAckLimit` challenge ACKs per second, stack-wide. */
@@ -152,8 +161,8 @@ export class TcpLayer {
   }
 
   /** A new SYN for a connection in TIME-WAIT whose sequence lies beyond it: the old one gives way (RFC 9293 §3.6.1). */
-  reopenFromTimeWait(t: Tcb, seg: TcpSegment): void {
-    this.remove(t);
+  reopen(t: Tcb, seg: TcpSegment): void {
+    this.release(t);
     this.counters.add('tcp.time-wait-reused');
     const listener = this.findListener(t.localIp, t.local.port);
     if (listener) listener.syn(seg, t.localIp, t.remoteIp, t.remote);
@@ -196,8 +205,7 @@ export class TcpLayer {
     const now = this.clock.now();
     const flow = flowOf(remoteIp, localIp, seg.srcPort, seg.dstPort);
     const { cookie } = this.cookies.make(now, flow, seg.seq, seg.options.mss ?? 536);
-    const route = this.ip.route(remoteIp);
-    const options: TcpOptions = { mss: Math.min(c.mss, (route?.mtu ?? 576) - 40) };
+    const options: TcpOptions = { mss: this.mssTo(remoteIp) };
     // Window scale and SACK can only be remembered inside a timestamp; without one the SYN-ACK offers neither.
     const ts = seg.options.timestamp;
     if (c.timestamps && ts) {

@@ -15,9 +15,9 @@ import type { Tcb } from './tcb.js';
  * tcp_send_challenge_ack checks both, in that order).
  */
 export function challengeAck(t: Tcb): void {
-  t.layer.counters.add('tcp.challenge-ack');
+  t.host.counters.add('tcp.challenge-ack');
   if (!oowAllowed(t)) return;
-  if (!t.layer.challengeAllowed()) return t.layer.counters.add('tcp.challenge-ack-limited');
+  if (!t.host.challengeAllowed()) return t.host.counters.add('tcp.challenge-ack-limited');
   sendAck(t);
 }
 
@@ -41,9 +41,9 @@ export function oowAck(t: Tcb, seg: TcpSegment): void {
  */
 export function oowAllowed(t: Tcb, seg?: TcpSegment): boolean {
   if (seg && (seg.payload.length > 0 || seg.flags & FIN) && !(seg.flags & SYN)) return true;
-  const now = Math.floor(t.layer.clock.now());
-  if (t.lastOowAck >= 0 && now - t.lastOowAck < t.layer.config.invalidRateLimitMs) {
-    t.layer.counters.add('tcp.oow-ack-limited');
+  const now = Math.floor(t.host.clock.now());
+  if (t.lastOowAck >= 0 && now - t.lastOowAck < t.host.config.invalidRateLimitMs) {
+    t.host.counters.add('tcp.oow-ack-limited');
     return false;
   }
   t.lastOowAck = now;

@@ -24,15 +24,16 @@ export class Scoreboard {
 
   /**
    * Merges blocks from one ACK; blocks outside (una, sndMax] are ignored (RFC 2018 §8: they may be
-   * stale or forged). Returns whether any octet not SACKed before is now.
+   * stale or forged). Returns how many octets not SACKed before are now (RFC 6937's DeliveredData counts them).
    */
-  update(blocks: Array<[number, number]>, una: number, sndMax: number): boolean {
-    let more = false;
+  update(blocks: Array<[number, number]>, una: number, sndMax: number): number {
+    let more = 0;
     for (const [left, right] of blocks) {
       if (!lt(left, right) || le(right, una) || gt(right, sndMax)) continue;
       const from = max(left, una);
-      if (this.unsacked(from, right) > 0) {
-        more = true;
+      const fresh = this.unsacked(from, right);
+      if (fresh > 0) {
+        more += fresh;
         this.add(from, right);
       }
     }

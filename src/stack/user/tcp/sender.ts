@@ -1,28 +1,24 @@
 /**
  * The sending half of a connection: building segments, what to send next
  * (Nagle, sender-side silly-window avoidance, window and cwnd limits), ACK
- * processing with congestion control (RFC 5681 slow start and congestion
- * avoidance, RFC 6582 NewReno when the peer has no SACK, RFC 6675 SACK-based
- * recovery when it has), the retransmission timer (RFC 6298), zero-window
- * probes and keep-alives.
+ * processing with loss recovery (RFC 5681 fast retransmit, RFC 6582 NewReno
+ * when the peer has no SACK, RFC 6675 SACK-based recovery when it has), the
+ * retransmission timer (RFC 6298), zero-window probes and keep-alives. How
+ * large the congestion window is, the connection's controller decides
+ * (congestion/): this file tells it what happened and reads `cwnd`.
  */
 import { stackError } from '../../errors.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
 import { add, diff, gt, le, lt, max, min } from './seq.js';
 import { State } from './state.js';
+import type { Scoreboard } from './scoreboard.js';
 import type { Tcb } from './tcb.js';
 
 const NONE = Infinity;
 const EMPTY = new Uint8Array(0);
 
-export function initialWindow(t: Tcb): number {
-  // RFC 6928: IW = min(10·MSS, max(2·MSS, 14600)), with Linux's 10 segments as the default.
-  const n = t.layer.config.initialWindow;
-  return Math.min(n * t.mss, Math.max(2 * t.mss, 14600));
-}
-
 function tsNow(t: Tcb): number {
-  return (Math.floor(t.layer.clock.now()) + t.tsOffset) >>> 0;
+  return (Math.floor(t.host.clock.now()) + t.tsOffset) >>> 0;
 }
 
 /** Puts one segment on the wire with the current ACK, window and options. */
@@ -63,14 +59,13 @@ function transmit(t: Tcb, flags: number, seq: number, payload: Uint8Array, synOp
     options,
     payload,
   };
-  t.layer.send(t, seg);
+  t.host.emit(t, seg);
 }
 
 /** SYN for an active open, SYN-ACK for a passive or simultaneous one (with the options the peer offered). */
 export function sendSyn(t: Tcb): void {
-  const c = t.layer.config;
-  const route = t.layer.ip.route(t.remoteIp);
-  const o: TcpOptions = { mss: Math.min(c.mss, (route?.mtu ?? 576) - 40, t.options.maxSegment || Infinity) };
+  const c = t.host.config;
+  const o: TcpOptions = { mss: Math.min(t.host.mssTo(t.remoteIp), t.options.maxSegment || Infinity) };
   const active = t.state === State.SynSent;
   if (active ? c.sack : t.sackOk) o.sackPermitted = true;
   if (active ? c.timestamps : t.tsOk) o.timestamp = { value: tsNow(t), echo: active ? 0 : t.tsRecent };
@@ -78,7 +73,7 @@ export function sendSyn(t: Tcb): void {
   transmit(t, active ? SYN : SYN | ACK, t.iss, EMPTY, o);
   t.sndNxt = add(t.iss, 1);
   if (gt(t.sndNxt, t.sndMax) || t.sndMax === t.iss) t.sndMax = t.sndNxt;
-  t.rtoAt = t.layer.clock.now() + t.rtt.rto;
+  t.rtoAt = t.host.clock.now() + t.rtt.rto;
   t.armTimer();
 }
 
@@ -100,10 +95,10 @@ function sendAt(t: Tcb, seq: number, len: number): number {
   if (dataLen > 0 && offset + dataLen === t.sendBuf.length) flags |= PSH;
   if (fin) flags |= FIN;
   const sent = dataLen + (fin ? 1 : 0);
-  const now = t.layer.clock.now();
+  const now = t.host.clock.now();
   if (lt(seq, t.sndMax)) {
     t.retransmits++;
-    t.layer.counters.add('tcp.retransmit');
+    t.host.counters.add('tcp.retransmit');
     if (t.rttSeq !== -1 && !lt(t.rttSeq, seq)) t.rttSeq = -1; // Karn: a retransmitted segment is never timed
   } else if (!t.tsOk && t.rttSeq === -1) {
     t.rttSeq = seq;
@@ -113,6 +108,7 @@ function sendAt(t: Tcb, seq: number, len: number): number {
   const end = add(seq, sent);
   if (dataLen < t.mss && dataLen > 0) t.sndSml = end;
   if (gt(end, t.sndMax)) t.sndMax = end;
+  t.cc.onSend(now, sent, diff(t.sndMax, t.sndUna));
   if (t.rtoAt === NONE) t.rtoAt = now + t.rtt.rto;
   return sent;
 }
@@ -126,11 +122,10 @@ function canSend(t: Tcb): boolean {
 /** Sends whatever the windows, Nagle and the recovery state allow now. */
 export function output(t: Tcb): void {
   if (!canSend(t)) return;
-  // Without congestion control (smoltcp's default, for comparison) only the peer's window limits.
-  if (t.layer.config.congestionControl === 'none') t.cwnd = 0x3fffffff;
+  t.cc.preTransmit(t.host.clock.now());
   if (t.inRecovery && t.scoreboard) sackOutput(t);
   else plainOutput(t);
-  if (t.ackOwed > 0 && t.ackAt === NONE) t.ackAt = t.layer.clock.now() + t.layer.config.delayedAckMs;
+  if (t.ackOwed > 0 && t.ackAt === NONE) t.ackAt = t.host.clock.now() + t.host.config.delayedAckMs;
   t.armTimer();
 }
 
@@ -151,7 +146,7 @@ function plainOutput(t: Tcb): void {
     // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out,
     // so a small window still produces the three duplicates fast retransmit needs.
     const limited = t.dupAcks > 0 && t.dupAcks < 3 ? t.dupAcks * t.mss : 0;
-    const room = Math.min(t.cwnd + limited, t.sndWnd) - flight;
+    const room = Math.min(t.cc.cwnd + limited, t.sndWnd) - flight;
     if (unsent > 0) {
       let len = Math.min(t.mss, unsent, room);
       if (len <= 0) {
@@ -183,8 +178,7 @@ function sackOutput(t: Tcb): void {
   const sb = t.scoreboard!;
   for (let guard = 0; guard < 1024; guard++) {
     const lost = sb.lostEdge(t.sndUna, t.mss);
-    const pipe = sb.unsacked(max(lost, t.sndUna), t.sndMax) + sb.unsacked(t.sndUna, min(t.highRxt, t.sndMax));
-    if (t.cwnd - pipe < t.mss) return;
+    if (t.cc.cwnd - pipe(t, sb, lost) < t.mss) return;
     const from = max(t.highRxt, t.sndUna);
     // Rule 1: the first un-SACKed octet above HighRxt that is deemed lost.
     let hole = sb.hole(from, lost);
@@ -216,6 +210,17 @@ function sackOutput(t: Tcb): void {
   }
 }
 
+/** RFC 6675 §4's pipe: octets neither SACKed nor deemed lost, plus those sent again and not SACKed. */
+function pipe(t: Tcb, sb: Scoreboard, lost: number): number {
+  return sb.unsacked(max(lost, t.sndUna), t.sndMax) + sb.unsacked(t.sndUna, min(t.highRxt, t.sndMax));
+}
+
+/** Bytes still in the network during recovery: RFC 6675's pipe with SACK, else all that is outstanding. */
+function recoveryPipe(t: Tcb): number {
+  const sb = t.scoreboard;
+  return sb ? pipe(t, sb, sb.lostEdge(t.sndUna, t.mss)) : diff(t.sndMax, t.sndUna);
+}
+
 function retransmitHole(t: Tcb, hole: [number, number]): void {
   const len = Math.min(t.mss, diff(hole[1], hole[0]));
   t.highRxt = add(hole[0], sendAt(t, hole[0], len));
@@ -224,16 +229,16 @@ function retransmitHole(t: Tcb, hole: [number, number]): void {
 /** Processes the acknowledgment field of an acceptable segment (RFC 9293 §3.10.7.4 step 5). */
 export function onAck(t: Tcb, seg: TcpSegment, segLen: number): void {
   const ack = seg.ack;
-  const now = t.layer.clock.now();
+  const now = t.host.clock.now();
   const window = seg.flags & SYN ? seg.window : seg.window << t.sndShift;
-  const sackedMore = t.scoreboard !== null && seg.options.sack !== undefined && t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax);
+  const sacked = t.scoreboard !== null && seg.options.sack !== undefined ? t.scoreboard.update(seg.options.sack, t.sndUna, t.sndMax) : 0;
   const acked = diff(ack, t.sndUna);
   if (acked > 0) {
-    newAck(t, seg, acked, now);
-  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax && (!t.scoreboard || sackedMore)) {
+    newAck(t, seg, acked, now, sacked);
+  } else if (acked === 0 && segLen === 0 && window === t.sndWnd && t.sndUna !== t.sndMax && (!t.scoreboard || sacked > 0)) {
     // With SACK, a duplicate ACK is one that SACKs octets not SACKed before (RFC 6675 §2): a bare
     // one says nothing about loss, and may be an answer to someone else's blind segment.
-    duplicateAck(t);
+    duplicateAck(t, now, sacked);
   }
   if (lt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && le(t.sndWl2, ack))) {
     t.sndWnd = window;
@@ -250,15 +255,18 @@ export function onAck(t: Tcb, seg: TcpSegment, segLen: number): void {
   }
 }
 
-function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number): void {
+/** `sacked`: octets this ACK SACKed that no SACK covered before. */
+function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number, sacked: number): void {
   const ack = seg.ack;
   const ts = seg.options.timestamp;
+  const flight = diff(t.sndMax, t.sndUna);
   // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
+  let rtt = -1;
   if (t.tsOk && ts && ts.echo !== 0) {
     const r = (tsNow(t) - ts.echo) | 0;
-    if (r >= 0 && r < 3_600_000) t.rtt.sample(r);
+    if (r >= 0 && r < 3_600_000) t.rtt.sample((rtt = r));
   } else if (t.rttSeq !== -1 && gt(ack, t.rttSeq)) {
-    t.rtt.sample(now - t.rttStart);
+    t.rtt.sample((rtt = now - t.rttStart));
     t.rttSeq = -1;
   }
   let data = acked;
@@ -276,27 +284,20 @@ function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number): void {
     if (!lt(ack, t.recover)) {
       // Full acknowledgment: recovery is over (RFC 6582 §3.2 step 3, first option).
       t.inRecovery = false;
-      t.cwnd = Math.min(t.ssthresh, Math.max(diff(t.sndMax, t.sndUna), t.mss) + t.mss);
+      t.cc.onRecoveryEnd(now, diff(t.sndMax, t.sndUna));
       t.dupAcks = 0;
-    } else if (!t.scoreboard) {
-      // NewReno partial acknowledgment: the next hole is lost too; resend it, deflate by what was acked.
-      sendAt(t, t.sndUna, Math.min(t.mss, diff(t.sndMax, t.sndUna)));
-      t.cwnd = Math.max(t.cwnd - data + t.mss, t.mss);
-      t.rtoAt = now + t.rtt.rto;
+    } else {
+      // A partial acknowledgment: the controller learns what left the network (NewReno deflates by it).
+      t.cc.onRecoveryAck(now, data, data + sacked, recoveryPipe(t));
+      if (!t.scoreboard) {
+        // NewReno: the next hole is lost too; resend it now (RFC 6582 §3.2 step 3).
+        sendAt(t, t.sndUna, Math.min(t.mss, diff(t.sndMax, t.sndUna)));
+        t.rtoAt = now + t.rtt.rto;
+      }
     }
   } else {
     t.dupAcks = 0;
-    if (t.cwnd < t.ssthresh) {
-      // Slow start, counting bytes acknowledged up to 2·SMSS per ACK (RFC 3465 L=2).
-      t.cwnd += Math.min(data, 2 * t.mss);
-    } else {
-      t.ackedInCa += data;
-      if (t.ackedInCa >= t.cwnd) {
-        t.ackedInCa -= t.cwnd;
-        t.cwnd += t.mss;
-      }
-    }
-    t.cwnd = Math.min(t.cwnd, 0x3fffffff);
+    t.cc.onAck(now, data, rtt, flight);
   }
   // RFC 6298 §5.2–5.3: stop the timer when everything is acknowledged, else restart it.
   t.rtoAt = t.sndUna === t.sndMax ? NONE : now + t.rtt.rto;
@@ -307,62 +308,61 @@ function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number): void {
   if (finAcked) {
     if (t.state === State.FinWait1) {
       t.state = State.FinWait2;
-      if (t.orphan) t.waitAt = now + t.layer.config.finTimeoutMs;
+      if (t.orphan) t.waitAt = now + t.host.config.finTimeoutMs;
     } else if (t.state === State.Closing) {
       t.enterTimeWait();
       return;
     } else if (t.state === State.LastAck) {
-      t.layer.remove(t);
+      t.host.release(t);
       return;
     }
   }
   t.onSendSpace();
 }
 
-function duplicateAck(t: Tcb): void {
+function duplicateAck(t: Tcb, now: number, sacked: number): void {
   t.dupAcks++;
   if (t.inRecovery) {
-    if (!t.scoreboard) t.cwnd += t.mss; // NewReno inflation: another segment left the network
+    // Another segment left the network: what SACK names, or without it one MSS (NewReno inflates by it).
+    t.cc.onRecoveryAck(now, 0, t.scoreboard ? sacked : t.mss, recoveryPipe(t));
     return;
   }
   const lost = t.scoreboard ? gt(t.scoreboard.lostEdge(t.sndUna, t.mss), t.sndUna) : false;
   // RFC 6582 §3.2 step 2: only one recovery per window of data.
-  if ((t.dupAcks >= 3 || lost) && (t.recover === 0 || !lt(t.sndUna, t.recover) || t.scoreboard)) enterRecovery(t);
+  if ((t.dupAcks >= 3 || lost) && (t.recover === 0 || !lt(t.sndUna, t.recover) || t.scoreboard)) enterRecovery(t, now);
 }
 
-function enterRecovery(t: Tcb): void {
-  t.layer.counters.add('tcp.fast-retransmit');
+function enterRecovery(t: Tcb, now: number): void {
+  t.host.counters.add('tcp.fast-retransmit');
   const flight = diff(t.sndMax, t.sndUna);
   t.inRecovery = true;
   t.recover = t.sndMax;
-  t.ssthresh = Math.max(Math.floor(flight / 2), 2 * t.mss);
-  t.ackedInCa = 0;
+  // The controller's decrease comes first, so what is sent from here on counts as sent in recovery.
+  t.cc.onLoss(now, flight, t.scoreboard !== null);
   t.rttSeq = -1;
   const first = Math.min(t.mss, flight);
   if (t.scoreboard) {
-    t.cwnd = t.ssthresh;
     // RFC 6675 §5 step 4.2: the first presumed-lost segment goes now, whatever pipe says.
     const hole = t.scoreboard.hole(t.sndUna, t.sndMax) ?? [t.sndUna, add(t.sndUna, first)];
     t.highRxt = t.sndUna;
     retransmitHole(t, hole);
   } else {
     sendAt(t, t.sndUna, first);
-    t.cwnd = t.ssthresh + 3 * t.mss;
   }
-  t.rtoAt = t.layer.clock.now() + t.rtt.rto;
+  t.rtoAt = now + t.rtt.rto;
 }
 
 export function onRetransmitTimeout(t: Tcb): void {
-  const c = t.layer.config;
-  const now = t.layer.clock.now();
+  const c = t.host.config;
+  const now = t.host.clock.now();
   if (t.state === State.SynSent || t.state === State.SynReceived) {
     const limit = t.state === State.SynSent ? c.synRetries : c.synAckRetries;
     if (++t.retries > limit) {
-      if (t.listener) return t.layer.remove(t);
+      if (t.listener) return t.host.release(t);
       return t.fail(t.softError ?? stackError('ETIMEDOUT'));
     }
     t.rtt.backoff();
-    t.layer.counters.add('tcp.syn-retransmit');
+    t.host.counters.add('tcp.syn-retransmit');
     sendSyn(t);
     return;
   }
@@ -370,17 +370,15 @@ export function onRetransmitTimeout(t: Tcb): void {
   if (++t.retries > c.retries) {
     return t.fail(t.softError ?? stackError('ETIMEDOUT'));
   }
-  t.layer.counters.add('tcp.rto');
+  t.host.counters.add('tcp.rto');
   // The first unacknowledged segment is marked SACKed: the receiver reneged, so no mark can be trusted
   // (RFC 2018 §8; Linux's tcp_timeout_mark_lost).
   if (t.scoreboard && t.scoreboard.sackedEnd(t.sndUna) !== null) {
-    t.layer.counters.add('tcp.sack-reneging');
+    t.host.counters.add('tcp.sack-reneging');
     t.scoreboard.clear();
   }
-  // RFC 5681 eq. (4) on the first timeout of a segment; RFC 6298 §5.5–5.6 backoff.
-  if (t.retries === 1) t.ssthresh = Math.max(Math.floor(diff(t.sndMax, t.sndUna) / 2), 2 * t.mss);
-  t.cwnd = t.mss;
-  t.ackedInCa = 0;
+  // The controller shrinks the window (RFC 5681 §3.1 for NewReno); RFC 6298 §5.5–5.6 backoff.
+  t.cc.onRto(now, diff(t.sndMax, t.sndUna), t.retries === 1);
   t.inRecovery = false;
   t.recover = t.sndMax;
   t.dupAcks = 0;
@@ -396,16 +394,16 @@ export function onRetransmitTimeout(t: Tcb): void {
 
 function startPersist(t: Tcb): void {
   if (t.persistAt !== NONE) return;
-  const backoff = Math.min(t.rtt.rto * 2 ** t.persistBackoff, t.layer.config.maxRtoMs);
-  t.persistAt = t.layer.clock.now() + Math.max(backoff, t.layer.config.minRtoMs);
+  const backoff = Math.min(t.rtt.rto * 2 ** t.persistBackoff, t.host.config.maxRtoMs);
+  t.persistAt = t.host.clock.now() + Math.max(backoff, t.host.config.minRtoMs);
 }
 
 /** The peer's window stayed closed: probe it (RFC 9293 §3.8.6.1) with an out-of-window ACK, as Linux does. */
 export function onPersist(t: Tcb): void {
   if (!canSend(t)) return;
   if (t.sndWnd > 0) return output(t);
-  if (++t.retries > t.layer.config.retries) return t.fail(stackError('ETIMEDOUT'));
-  t.layer.counters.add('tcp.window-probe');
+  if (++t.retries > t.host.config.retries) return t.fail(stackError('ETIMEDOUT'));
+  t.host.counters.add('tcp.window-probe');
   transmit(t, ACK, add(t.sndUna, -1) >>> 0, EMPTY);
   t.persistBackoff++;
   startPersist(t);
@@ -414,13 +412,13 @@ export function onPersist(t: Tcb): void {
 export function onKeepAlive(t: Tcb, now: number): void {
   const ms = t.options.keepAliveMs;
   if (ms <= 0 || t.state < State.Established || t.state === State.TimeWait) return;
-  const c = t.layer.config;
+  const c = t.host.config;
   if (t.keepAliveSent === 0 && now - t.lastHeard < ms) {
     t.idleAt = t.lastHeard + ms;
     return;
   }
   if (t.keepAliveSent >= c.keepAliveProbes) return t.fail(stackError('ETIMEDOUT', 'keep-alive probes unanswered'));
-  t.layer.counters.add('tcp.keepalive');
+  t.host.counters.add('tcp.keepalive');
   transmit(t, ACK, add(t.sndUna, -1) >>> 0, EMPTY);
   t.keepAliveSent++;
   t.idleAt = now + c.keepAliveIntervalMs;
@@ -430,8 +428,9 @@ export function onKeepAlive(t: Tcb, now: number): void {
 export function lowerMss(t: Tcb, mtu: number): void {
   const mss = Math.max(28, mtu - 40 - (t.tsOk ? 12 : 0));
   if (mss >= t.mss) return;
-  t.layer.counters.add('tcp.pmtu-lowered');
+  t.host.counters.add('tcp.pmtu-lowered');
   t.mss = mss;
+  t.cc.setMss(mss);
   if (t.sndUna !== t.sndMax) {
     t.sndNxt = t.sndUna;
     output(t);

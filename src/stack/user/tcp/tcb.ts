@@ -1,27 +1,30 @@
 /**
  * One TCP connection: the transmission control block of RFC 9293 and the
- * StreamConnection the socket library reads and writes. Segment arrival
- * follows §3.10.7 step by step; sending, retransmission and congestion
- * control live in `sender.ts`'s functions over the same block.
+ * StreamConnection the socket library reads and writes. The block's fields,
+ * the application's calls, closing, and the one timer are here; segment
+ * arrival (§3.10.7) is input.ts's, sending, retransmission and loss recovery
+ * sender.ts's, the window's size a congestion controller's (congestion/),
+ * all functions over the same block.
  *
  * Nothing here reads the wall clock or does I/O of its own: time comes from
- * the layer's clock, packets leave through the layer, and one clock timer per
+ * the host's clock, packets leave through the host (host.ts: the TCP layer,
+ * seen only through what a connection needs), and one clock timer per
  * connection serves every deadline (retransmission, delayed ACK, persist,
  * keep-alive, TIME_WAIT), re-armed lazily.
  */
 import { stackError, type SocketError } from '../../errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../../types.js';
-import { ACK, FIN, PSH, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
-import type { TcpLayer } from './layer.js';
-import { DROPPED, RecvBuffer } from './recv-buffer.js';
+import type { TcpSegment } from '../../../wire/tcp.js';
+import { createController, type CongestionController } from './congestion/index.js';
+import type { TcpHost } from './host.js';
+import { input } from './input.js';
+import type { UserListener } from './listener.js';
+import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
 import type { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
-import { add, diff, ge, gt, inRange, le, lt } from './seq.js';
-import { challengeAck, oowAck, oowAllowed } from './ratelimit.js';
-import { negotiate } from './handshake.js';
+import { add, diff } from './seq.js';
 import * as sender from './sender.js';
-import type { UserListener } from './listener.js';
 import { State } from './state.js';
 
 const NONE = Infinity;
@@ -29,7 +32,6 @@ const NONE = Infinity;
 export class Tcb implements StreamConnection {
   notify: (() => void) | null = null;
   state = State.Closed;
-  readonly key: string;
 
   // Send sequence space (RFC 9293 §3.3.1). sndMax is the highest SND.NXT ever
   // reached: after a timeout SND.NXT goes back to SND.UNA and climbs again.
@@ -72,11 +74,9 @@ export class Tcb implements StreamConnection {
   /** When (whole ms) we last answered a segment out of the window; -1 never (Linux's last_oow_ack_time). */
   lastOowAck = -1;
 
-  // Congestion control (RFC 5681, 6582, 6675).
-  cwnd = 0;
-  ssthresh = 0x7fffffff;
-  /** Bytes acknowledged in congestion avoidance since cwnd last grew. */
-  ackedInCa = 0;
+  /** The congestion window and ssthresh are the controller's (congestion/; TcpConfig.congestionControl picks it). */
+  readonly cc: CongestionController;
+  // Loss recovery (RFC 5681 fast retransmit, RFC 6582 NewReno, RFC 6675 SACK), whatever the controller.
   dupAcks = 0;
   inRecovery = false;
   recover = 0;
@@ -120,18 +120,29 @@ export class Tcb implements StreamConnection {
   listener: UserListener | null = null;
 
   constructor(
-    readonly layer: TcpLayer,
+    readonly host: TcpHost<Tcb>,
+    /** The 4-tuple's key in the host's table. */
+    readonly key: string,
     readonly local: Endpoint,
     readonly remote: Endpoint,
     readonly localIp: Uint8Array,
     readonly remoteIp: Uint8Array,
     options: StreamOptions,
   ) {
-    this.key = layer.keyOf(localIp, local.port, remoteIp, remote.port);
     this.options = { ...options };
     this.sendBuf = new SendBuffer(options.sendBufferSize);
-    const c = layer.config;
+    const c = host.config;
     this.rtt = new RttEstimator(c.initialRtoMs, c.minRtoMs, c.maxRtoMs);
+    this.cc = createController(c);
+  }
+
+  /** The congestion window in bytes, as the controller keeps it (for tests and TCP_INFO). */
+  get cwnd(): number {
+    return this.cc.cwnd;
+  }
+
+  get ssthresh(): number {
+    return this.cc.ssthresh;
   }
 
   // ---- the application's side (StreamConnection) ----
@@ -186,7 +197,7 @@ export class Tcb implements StreamConnection {
     if (this.recvBuf.readable > 0 || this.state === State.SynSent) return this.abort();
     this.readShut = true;
     this.queueFin();
-    if (this.state === State.Closed) this.layer.remove(this);
+    if (this.state === State.Closed) this.host.release(this);
   }
 
   abort(): void {
@@ -215,240 +226,9 @@ export class Tcb implements StreamConnection {
     this.softError = stackError(code === 0 ? 'ENETUNREACH' : 'EHOSTUNREACH');
   }
 
+  /** A segment for this connection (input.ts follows RFC 9293 §3.10.7 through it). */
   input(seg: TcpSegment, now: number): void {
-    this.lastHeard = now;
-    // The peer is alive: keep-alive probes start counting afresh (Linux resets icsk_probes_out on an ACK).
-    this.keepAliveSent = 0;
-    if (this.state === State.SynSent) return this.inputSynSent(seg);
-    const len = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
-
-    // RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate.
-    const ts = seg.options.timestamp;
-    if (this.tsOk && ts && !(seg.flags & RST) && lt(ts.value, this.tsRecent) && this.state !== State.SynReceived) {
-      this.layer.counters.add('tcp.paws-rejected');
-      return oowAck(this, seg);
-    }
-
-    // A retransmitted SYN while our SYN-ACK is unanswered: send the SYN-ACK again, at most every
-    // tcp_invalid_ratelimit (Linux's tcp_check_req), so a SYN flood on one 4-tuple is not mirrored.
-    if (this.state === State.SynReceived && seg.flags & SYN && !(seg.flags & ACK) && seg.seq === this.irs) {
-      if (oowAllowed(this, seg)) sender.sendSyn(this);
-      return;
-    }
-
-    // Simultaneous open (RFC 9293 Figure 8, line 6): the peer's SYN-ACK acknowledges our SYN.
-    // Its SYN is old news, so the window test would reject it; Linux lets it through too.
-    if (this.state === State.SynReceived && !this.listener && seg.flags & SYN && seg.flags & ACK && !(seg.flags & RST) && seg.seq === this.irs && seg.ack === this.sndMax) {
-      this.established(seg);
-      sender.onAck(this, seg, 0);
-      sender.sendAck(this);
-      sender.output(this);
-      this.armTimer();
-      return;
-    }
-
-    // Step 1: is the segment in the window?
-    if (!this.acceptable(seg.seq, len)) {
-      if (!(seg.flags & RST)) {
-        this.layer.counters.add('tcp.out-of-window');
-        if (this.state === State.TimeWait && seg.flags & SYN) return this.layer.reopenFromTimeWait(this, seg);
-        // The peer's FIN again (it lies below RCV.NXT): ACK it and restart the 2·MSL wait.
-        if (this.state === State.TimeWait && seg.flags & FIN) return this.inputTimeWait(seg);
-        oowAck(this, seg);
-      }
-      return;
-    }
-
-    // Step 2: RST, checked as RFC 5961 §3.2 asks: only an exact match resets.
-    if (seg.flags & RST) {
-      if (seg.seq !== this.rcvNxt) return challengeAck(this);
-      return this.onReset();
-    }
-
-    // Step 4: a SYN in a synchronized state is answered with a challenge ACK (RFC 5961 §4.2).
-    if (seg.flags & SYN) {
-      if (this.state === State.SynReceived && this.listener) {
-        // RFC 9293: a passive open goes back to LISTEN.
-        this.layer.remove(this);
-        return;
-      }
-      return challengeAck(this);
-    }
-
-    // Step 5: ACK.
-    if (!(seg.flags & ACK)) return;
-    if (this.state === State.SynReceived) {
-      if (!(lt(this.sndUna, seg.ack) && le(seg.ack, this.sndMax))) return sender.sendReset(this, seg.ack);
-      this.established(seg);
-    }
-    // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
-    if (gt(seg.ack, this.sndMax) || lt(seg.ack, this.sndUna - this.maxSndWnd)) return challengeAck(this);
-    // RFC 7323 §4.3: TS.Recent only from a segment that is kept, so a dropped one cannot poison PAWS.
-    if (ts && le(seg.seq, this.lastAckSent) && ge(ts.value, this.tsRecent)) this.tsRecent = ts.value;
-    if (this.state === State.TimeWait) return this.inputTimeWait(seg);
-    sender.onAck(this, seg, len);
-    if (this.isClosed()) return;
-
-    // Steps 7 and 8: the text and the FIN.
-    if (seg.payload.length > 0 || seg.flags & FIN) this.inputText(seg);
-    if (this.isClosed()) return;
-    sender.output(this);
-    this.armTimer();
-  }
-
-  private inputSynSent(seg: TcpSegment): void {
-    const ackOk = (seg.flags & ACK) !== 0 && gt(seg.ack, this.iss) && le(seg.ack, this.sndMax);
-    if (seg.flags & ACK && !ackOk) {
-      if (!(seg.flags & RST)) sender.sendReset(this, seg.ack);
-      return;
-    }
-    if (seg.flags & RST) {
-      if (ackOk) this.fail(stackError('ECONNREFUSED'));
-      return;
-    }
-    if (!(seg.flags & SYN)) return;
-    this.irs = seg.seq;
-    this.rcvNxt = add(seg.seq, 1);
-    // Our SYN's window was measured from nothing; from now on the edge is measured from RCV.NXT
-    // (the window the SYN offered, so data on the SYN-ACK fits in it).
-    this.rcvAdv = add(this.rcvNxt, Math.min(this.receiveWindow(), 0xffff));
-    negotiate(this, seg.options);
-    if (ackOk) {
-      this.sndWnd = seg.window;
-      this.established(seg);
-      sender.onAck(this, seg, 0);
-      // The text starts after the SYN's sequence number.
-      if (seg.payload.length > 0 || seg.flags & FIN) this.inputText({ ...seg, seq: this.rcvNxt, flags: seg.flags & ~SYN });
-      sender.sendAck(this);
-      sender.output(this);
-    } else {
-      // Simultaneous open (RFC 9293 Figure 8): both sides sent a SYN.
-      this.state = State.SynReceived;
-      this.sndWnd = seg.window;
-      this.sndWl1 = seg.seq;
-      sender.sendSyn(this);
-    }
-    this.armTimer();
-  }
-
-  /** The handshake completed: ESTABLISHED, and whoever waits for it learns so. */
-  private established(seg: TcpSegment): void {
-    this.state = State.Established;
-    this.sndWl1 = seg.seq;
-    this.sndWl2 = seg.ack;
-    // RFC 6298 §5.7: a retransmitted SYN (or SYN-ACK) means data starts from a 3 s RTO, unless a sample comes.
-    if (this.retries > 0) this.rtt.resetBackoff();
-    this.retries = 0;
-    this.rtoAt = NONE;
-    this.cwnd = sender.initialWindow(this);
-    this.touchKeepAlive();
-    if (this.opening) {
-      const { resolve } = this.opening;
-      this.opening = null;
-      resolve(this);
-    } else if (this.listener) {
-      this.listener.ready(this);
-    }
-    // A close() or shutdown() may have come before the handshake finished.
-    if (this.finSeq !== -1 && this.state === State.Established) this.state = State.FinWait1;
-  }
-
-  private inputText(seg: TcpSegment): void {
-    const s = this.state;
-    if (s !== State.Established && s !== State.FinWait1 && s !== State.FinWait2) {
-      // Data after the peer's FIN is a protocol violation; a FIN again is a retransmission.
-      if (seg.flags & FIN) sender.sendAck(this);
-      return;
-    }
-    if (seg.payload.length > 0) {
-      if (this.orphan) {
-        // Nobody will ever read this: tell the peer, as Linux does.
-        sender.sendReset(this, this.sndNxt);
-        return this.fail(stackError('ECONNRESET'));
-      }
-      this.receive(seg);
-    }
-    if (seg.flags & FIN) {
-      this.peerFinSeq = add(seg.seq, seg.payload.length);
-      // A bare FIN ahead of a hole is out of order too: a duplicate ACK at once (RFC 5681 §4.2).
-      if (seg.payload.length === 0 && this.rcvNxt !== this.peerFinSeq) sender.sendAck(this);
-    }
-    if (this.peerFinSeq !== -1 && this.rcvNxt === this.peerFinSeq && !this.finReceived) this.onFin();
-  }
-
-  private receive(seg: TcpSegment): void {
-    // Trim to the window we advertised: what lies beyond is dropped, not stored (bounded buffers).
-    let data = seg.payload;
-    const room = diff(this.rcvAdv, seg.seq);
-    if (room < data.length) data = data.subarray(0, Math.max(0, room));
-    const before = this.rcvNxt;
-    const hadHoles = this.recvBuf.hasPending;
-    if (this.readShut) {
-      // shutdown(SHUT_RD): acknowledged and dropped.
-      if (seg.seq === this.rcvNxt) this.rcvNxt = add(this.rcvNxt, data.length);
-    } else {
-      const next = this.recvBuf.insert(this.rcvNxt, seg.seq, data, RecvBuffer.maxRuns(this.options.recvBufferSize), this.layer.counters);
-      // No room in the out-of-order queue: dropped unacknowledged, as Linux drops it (tcp_data_queue_ofo).
-      if (next === DROPPED) return;
-      this.rcvNxt = next;
-    }
-    if (this.rcvNxt === before || hadHoles || this.recvBuf.hasPending) {
-      // Out of order, a duplicate, or filling a hole: ACK at once (RFC 5681 §4.2) so the sender learns fast.
-      if (this.rcvNxt === before) this.layer.counters.add(this.recvBuf.hasPending ? 'tcp.out-of-order' : 'tcp.duplicate');
-      sender.sendAck(this);
-      if (this.rcvNxt !== before) this.wake();
-    } else {
-      this.ackOwed += data.length;
-      if (this.ackOwed >= 2 * this.mss) sender.sendAck(this);
-      else if (this.ackAt === NONE) this.ackAt = this.layer.clock.now() + this.layer.config.delayedAckMs;
-      this.wake();
-    }
-  }
-
-  private onFin(): void {
-    this.finReceived = true;
-    this.rcvNxt = add(this.rcvNxt, 1);
-    sender.sendAck(this);
-    switch (this.state) {
-      case State.SynReceived:
-      case State.Established:
-        this.state = State.CloseWait;
-        break;
-      case State.FinWait1:
-        // Our FIN is not acknowledged yet (else we would be in FIN-WAIT-2): simultaneous close.
-        this.state = State.Closing;
-        break;
-      case State.FinWait2:
-        this.enterTimeWait();
-        break;
-      default:
-        break;
-    }
-    this.wake();
-  }
-
-  private inputTimeWait(seg: TcpSegment): void {
-    // Only the peer's FIN can arrive again here: acknowledge it and restart the 2·MSL wait.
-    if (seg.flags & FIN) {
-      sender.sendAck(this);
-      this.waitAt = this.layer.clock.now() + this.layer.config.timeWaitMs;
-      this.armTimer();
-    }
-  }
-
-  private onReset(): void {
-    const s = this.state;
-    if (s === State.SynReceived && this.listener) return this.layer.remove(this);
-    if (s === State.Closing || s === State.LastAck || s === State.TimeWait) return this.layer.remove(this);
-    this.fail(stackError(s === State.SynReceived ? 'ECONNREFUSED' : 'ECONNRESET'));
-  }
-
-  /** RFC 9293 §3.10.7.4's acceptability test. */
-  private acceptable(seq: number, len: number): boolean {
-    const wnd = diff(this.rcvAdv, this.rcvNxt);
-    if (len === 0) return wnd <= 0 ? seq === this.rcvNxt : inRange(seq, this.rcvNxt, this.rcvAdv);
-    if (wnd <= 0) return false;
-    return inRange(seq, this.rcvNxt, this.rcvAdv) || inRange(add(seq, len - 1), this.rcvNxt, this.rcvAdv);
+    input(this, seg, now);
   }
 
   // ---- closing ----
@@ -461,7 +241,7 @@ export class Tcb implements StreamConnection {
     }
     switch (this.state) {
       case State.SynSent:
-        this.layer.remove(this);
+        this.host.release(this);
         return;
       case State.SynReceived:
       case State.Established:
@@ -486,7 +266,7 @@ export class Tcb implements StreamConnection {
     // Unread data stays readable for an application that still holds the connection (as on Linux).
     if (this.readShut || this.orphan) this.recvBuf.clear();
     this.scoreboard = null;
-    this.waitAt = this.layer.clock.now() + this.layer.config.timeWaitMs;
+    this.waitAt = this.host.clock.now() + this.host.config.timeWaitMs;
     this.armTimer();
     this.wake();
   }
@@ -500,7 +280,7 @@ export class Tcb implements StreamConnection {
       reject(this.error);
     }
     this.settleWrite(this.error);
-    this.layer.remove(this);
+    this.host.release(this);
     this.wake();
   }
 
@@ -510,7 +290,7 @@ export class Tcb implements StreamConnection {
     this.sendBuf.clear();
     if (this.readShut || this.orphan) this.recvBuf.clear();
     this.scoreboard = null;
-    if (this.timer !== null) this.layer.clock.clearTimer(this.timer);
+    if (this.timer !== null) this.host.clock.clearTimer(this.timer);
     this.timer = null;
     this.timerAt = NONE;
     if (this.pendingWrite) this.settleWrite(this.error ?? stackError('EPIPE'));
@@ -586,7 +366,7 @@ export class Tcb implements StreamConnection {
   armTimer(): void {
     const at = Math.min(this.rtoAt, this.ackAt, this.persistAt, this.idleAt, this.waitAt);
     if (at >= this.timerAt) return; // a timer already fires at or before it; it re-arms then
-    const clock = this.layer.clock;
+    const clock = this.host.clock;
     if (this.timer !== null) clock.clearTimer(this.timer);
     this.timerAt = at;
     this.timer = at === NONE ? null : clock.setTimer(Math.max(0, at - clock.now()), () => this.onTimer());
@@ -595,10 +375,10 @@ export class Tcb implements StreamConnection {
   private onTimer(): void {
     this.timer = null;
     this.timerAt = NONE;
-    const now = this.layer.clock.now();
+    const now = this.host.clock.now();
     if (this.waitAt <= now) {
       this.waitAt = NONE;
-      this.layer.remove(this);
+      this.host.release(this);
       return;
     }
     if (this.ackAt <= now) {
@@ -624,4 +404,3 @@ export class Tcb implements StreamConnection {
   }
 }
 
-export { ACK, FIN, PSH, RST, SYN };
