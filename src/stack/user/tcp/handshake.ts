@@ -6,7 +6,7 @@
  * SYN-RECEIVED input) are in input.ts with the rest of segment arrival.
  */
 import type { TcpOptions, TcpSegment } from '../../../wire/tcp.js';
-import type { UserListener } from './listener.js';
+import type { ListenerHook } from './host.js';
 import { negotiate, windowShift } from './options.js';
 import * as sender from './sender.js';
 import { add } from './seq.js';
@@ -23,7 +23,7 @@ export function open(t: Tcb): void {
 }
 
 /** A SYN arrived at a listener: answer with SYN-ACK (RFC 9293 §3.10.7.2). */
-export function accept(t: Tcb, seg: TcpSegment, listener: UserListener): void {
+export function accept(t: Tcb, seg: TcpSegment, listener: ListenerHook<Tcb>): void {
   t.listener = listener;
   t.state = State.SynReceived;
   t.irs = seg.seq;
@@ -40,7 +40,7 @@ export function accept(t: Tcb, seg: TcpSegment, listener: UserListener): void {
  * SYN-ACK (sequence `iss`, the window of a fresh buffer) had been kept, so
  * `input` completes the handshake with the ACK.
  */
-export function acceptCookie(t: Tcb, seg: TcpSegment, listener: UserListener, iss: number, offered: TcpOptions): void {
+export function acceptCookie(t: Tcb, seg: TcpSegment, listener: ListenerHook<Tcb>, iss: number, offered: TcpOptions): void {
   t.listener = listener;
   t.state = State.SynReceived;
   t.iss = t.sndUna = t.sndSml = t.sndWl2 = iss;

@@ -29,3 +29,11 @@ export interface TcpHost<Conn> {
   /** A new SYN for `conn` in TIME-WAIT (RFC 9293 §3.6.1): `conn` gives way and a listener, if any, takes the SYN. */
   reopen(conn: Conn, seg: TcpSegment): void;
 }
+
+/** The listener a passive open came from, as the connection sees it: where to report the handshake's end. */
+export interface ListenerHook<Conn> {
+  /** The handshake completed: `conn` waits for accept(). */
+  ready(conn: Conn): void;
+  /** `conn` is gone before accept() took it. */
+  forget(conn: Conn): void;
+}

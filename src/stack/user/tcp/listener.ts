@@ -9,6 +9,7 @@
 import { stackError } from '../../errors.js';
 import type { TcpSegment } from '../../../wire/tcp.js';
 import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamListener, StreamOptions } from '../../types.js';
+import type { ListenerHook } from './host.js';
 import type { TcpLayer } from './layer.js';
 import { COOKIE_VALID_MS } from './syncookie.js';
 import { State } from './state.js';
@@ -44,7 +45,7 @@ export class UserBinding implements StreamBinding {
   }
 }
 
-export class UserListener implements StreamListener {
+export class UserListener implements StreamListener, ListenerHook<Tcb> {
   notify: (() => void) | null = null;
   readonly local: Endpoint;
   /** Handshakes in progress and connections not yet accepted. */

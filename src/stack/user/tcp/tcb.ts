@@ -16,9 +16,8 @@ import { stackError, type SocketError } from '../../errors.js';
 import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions } from '../../types.js';
 import type { TcpSegment } from '../../../wire/tcp.js';
 import { createController, type CongestionController } from './congestion/index.js';
-import type { TcpHost } from './host.js';
+import type { ListenerHook, TcpHost } from './host.js';
 import { input } from './input.js';
-import type { UserListener } from './listener.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
 import type { Scoreboard } from './scoreboard.js';
@@ -117,7 +116,7 @@ export class Tcb implements StreamConnection {
   /** Settles connect(): set for active opens until ESTABLISHED or failure. */
   opening: { resolve: (c: StreamConnection) => void; reject: (e: Error) => void } | null = null;
   /** The listener a passive open came from, until accept() takes the connection. */
-  listener: UserListener | null = null;
+  listener: ListenerHook<Tcb> | null = null;
 
   constructor(
     readonly host: TcpHost<Tcb>,
