@@ -1,8 +1,10 @@
 /**
  * The options a SYN carries, negotiated (RFC 7323 window scale and
  * timestamps, RFC 2018 SACK-permitted, the MSS): what the peer offered meets
- * what we offer, once, when its SYN arrives. Apart from the handshake
- * because a listener's SYN cookie decodes the same choices (layer.ts).
+ * what we offer, once, when its SYN arrives. A file of its own because
+ * three places need it: a listener answering a SYN (handshake.ts), a SYN-ACK
+ * arriving in SYN-SENT (input.ts), and the SYN cookies' window scale
+ * (layer.ts); none of them has to import another for it.
  */
 import type { TcpOptions } from '../../../wire/tcp.js';
 import { Scoreboard } from './scoreboard.js';

@@ -215,7 +215,7 @@ export class Tcb implements StreamConnection {
     sender.output(this);
   }
 
-  // ---- events from the layer ----
+  // ---- events from the host ----
 
   /** An ICMP destination unreachable quoting one of our segments. */
   icmpError(code: number, mtu: number | undefined): void {
@@ -283,7 +283,7 @@ export class Tcb implements StreamConnection {
     this.wake();
   }
 
-  /** Called by the layer when the block leaves the table. */
+  /** Called by the host (its `release`) when the block leaves the table. */
   released(): void {
     this.state = State.Closed;
     this.sendBuf.clear();
