@@ -9,7 +9,7 @@
 import { parseZone } from '../dns/zone.js';
 import { serveDns } from '../dns/server.js';
 import { Resolver } from '../dns/resolver.js';
-import { serve } from '../http/server.js';
+import { serve } from '../http/server/index.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import type { ProtocolStack } from '../stack/types.js';

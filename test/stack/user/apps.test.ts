@@ -12,7 +12,7 @@ import { parseZone } from '../../../src/dns/zone.js';
 import { Agent } from '../../../src/http/agent.js';
 import { request } from '../../../src/http/client.js';
 import { fetch } from '../../../src/http/fetch.js';
-import { serve } from '../../../src/http/server.js';
+import { serve } from '../../../src/http/server/index.js';
 import { SocketLibrary } from '../../../src/socket/library.js';
 import { TraceLog, type CallEvent } from '../../../src/trace-events.js';
 import { DnsError } from '../../../src/wire/dns/errors.js';
