@@ -6,7 +6,7 @@
  * HTTP request, read until the response is complete, close. Both servers are
  * traced too, so one trace holds every call on every side.
  */
-import { parseZone } from '../dns/zone.js';
+import { parseZone } from '../dns/zone-file.js';
 import { serveDns } from '../dns/server.js';
 import { Resolver } from '../dns/resolver.js';
 import { serve } from '../http/server/index.js';

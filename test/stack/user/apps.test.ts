@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { Resolver } from '../../../src/dns/resolver.js';
 import { serveDns } from '../../../src/dns/server.js';
-import { parseZone } from '../../../src/dns/zone.js';
+import { parseZone } from '../../../src/dns/zone-file.js';
 import { Agent } from '../../../src/http/agent.js';
 import { request } from '../../../src/http/client.js';
 import { fetch } from '../../../src/http/fetch.js';
