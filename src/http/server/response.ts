@@ -4,14 +4,13 @@
  * head goes out, and every write chained behind the one before.
  */
 import { isFieldValue, isToken } from '../../wire/http/chars.js';
-import { chunkSizeLine, connectionCloses, CRLF_BYTES, isContentLength, LAST_CHUNK, statusLine } from '../../wire/http/serialize.js';
+import { chunkSizeLine, connectionCloses, CRLF_BYTES, isContentLength, LAST_CHUNK, sendFraming, statusLine, type SendFraming } from '../../wire/http/serialize.js';
 import type { HeaderList } from '../../wire/http/types.js';
 import type { Connection } from './connection.js';
 import { currentDateLine } from './date.js';
 import type { ServerRequest } from './request.js';
 import { handled } from './util.js';
 
-type Framing = 'length' | 'chunked' | 'close' | 'none';
 
 const CRLF = '\r\n';
 /** Above this a chunk is written on its own rather than copied next to its framing. */
@@ -29,7 +28,7 @@ export class ServerResponse {
   private headSent = false;
   private ended = false;
   private wantClose = false;
-  private framing: Framing = 'none';
+  private framing: SendFraming = 'none';
   /** Bytes still owed under a Content-Length, or written under any other framing. */
   private remaining = 0;
   private written = 0;
@@ -313,14 +312,9 @@ export class ServerResponse {
       head += `${f[i]}: ${f[i + 2]}\r\n`;
     }
     if (!hasDate) head += currentDateLine();
-    if (bodiless) this.framing = 'none';
-    else if (declared >= 0) {
-      this.framing = 'length';
-      this.remaining = declared;
-    } else if (this.req.minor === 1) {
-      this.framing = 'chunked';
-      head += 'Transfer-Encoding: chunked\r\n';
-    } else this.framing = 'close';
+    this.framing = sendFraming(!bodiless, declared >= 0, this.req.minor);
+    if (this.framing === 'length') this.remaining = declared;
+    else if (this.framing === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
     head += this.connectionLine();
     head += CRLF;
     this.headSent = true;

@@ -16,5 +16,7 @@ export {
   reasonFor,
   isContentLength,
   connectionCloses,
+  sendFraming,
+  type SendFraming,
   STATUS_REASONS,
 } from './serialize.js';

@@ -114,11 +114,9 @@ export function serializeResponseHead(status: number, reason: string, headers: H
 /** One chunk of a chunked body: size line, the data itself (not copied), CRLF (shared: do not modify). Nothing for no data: a zero size would end the body. */
 export function chunk(data: Uint8Array): Uint8Array[] {
   if (data.length === 0) return [];
-  const hex = data.length.toString(16);
-  const line = take(hex.length + 2);
-  const at = put(line, 0, hex, TARGET, 'ERR_HTTP_BAD_CHUNK', 'chunk size');
-  line[at] = CR;
-  line[at + 1] = LF;
+  const text = chunkSizeLine(data.length);
+  const line = take(text.length);
+  for (let i = 0; i < text.length; i++) line[i] = text.charCodeAt(i);
   return [line, data, CRLF_BYTES];
 }
 
@@ -135,6 +133,20 @@ export function lastChunk(trailers: HeaderList = []): Uint8Array {
   out[2] = LF;
   fields(out, 3, trailers);
   return out;
+}
+
+/**
+ * How a sender delimits a body (RFC 9112 §6): none without one; by
+ * Content-Length when its size is known before it is sent; else chunked in
+ * HTTP/1.1, and in HTTP/1.0 only by closing the connection, which a response
+ * can do and a request cannot (its answer has to come back on it).
+ */
+export type SendFraming = 'none' | 'length' | 'chunked' | 'close';
+
+export function sendFraming(hasBody: boolean, lengthKnown: boolean, minor: 0 | 1): SendFraming {
+  if (!hasBody) return 'none';
+  if (lengthKnown) return 'length';
+  return minor === 1 ? 'chunked' : 'close';
 }
 
 /** A chunked body's end with no trailers: `0\r\n\r\n` (shared: do not modify). */
