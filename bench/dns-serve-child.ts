@@ -13,7 +13,7 @@
  */
 import dns2 from 'dns2';
 import { serveDns } from '../src/dns/server.js';
-import { parseZone } from '../src/dns/zone.js';
+import { parseZone } from '../src/dns/zone-file.js';
 import { SocketLibrary } from '../src/socket/library.js';
 import { KernelStack } from '../src/stack/kernel/stack.js';
 

@@ -27,7 +27,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { serve } from '../src/http/server.js';
+import { serve } from '../src/http/server/index.js';
 import { SocketLibrary } from '../src/socket/library.js';
 import { KernelStack } from '../src/stack/kernel/stack.js';
 

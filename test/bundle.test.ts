@@ -21,7 +21,7 @@ const PORTABLE_ENTRY = [
   "export * from 'protostack/user';",
   "export * from 'protostack/socket';",
   "export * from 'protostack/dns';",
-  "export { serve } from './dist/src/http/server.js';",
+  "export { serve } from './dist/src/http/server/index.js';",
 ].join('\n');
 
 /** Bundles `entry` for the browser; every node: import reached, as "importer → module". */
@@ -53,7 +53,7 @@ async function bundle(entry: string): Promise<{ reached: string[]; inputs: strin
 test('the user stack, the simulated network, the socket library, DNS and the HTTP server bundle for a browser with no node: import', async () => {
   const { reached, inputs, size } = await bundle(PORTABLE_ENTRY);
   assert.deepEqual(reached, []);
-  for (const file of ['dist/src/stack/user/stack.js', 'dist/src/link/network.js', 'dist/src/socket/library.js', 'dist/src/dns/resolver.js', 'dist/src/dns/server.js', 'dist/src/http/server.js'])
+  for (const file of ['dist/src/stack/user/stack.js', 'dist/src/link/network.js', 'dist/src/socket/library.js', 'dist/src/dns/resolver.js', 'dist/src/dns/server.js', 'dist/src/http/server/index.js'])
     assert.ok(inputs.includes(file), `${file} is in the bundle`);
   for (const twin of ['dist/src/socket/duplex-browser.js', 'dist/src/socket/default-browser.js', 'dist/src/dns/read-file-browser.js'])
     assert.ok(inputs.includes(twin), `the browser's ${twin}`);

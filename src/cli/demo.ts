@@ -6,10 +6,10 @@
  * HTTP request, read until the response is complete, close. Both servers are
  * traced too, so one trace holds every call on every side.
  */
-import { parseZone } from '../dns/zone.js';
+import { parseZone } from '../dns/zone-file.js';
 import { serveDns } from '../dns/server.js';
 import { Resolver } from '../dns/resolver.js';
-import { serve } from '../http/server.js';
+import { serve } from '../http/server/index.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import type { ProtocolStack } from '../stack/types.js';

@@ -4,7 +4,7 @@
  * UDP and TCP until SIGINT or SIGTERM.
  */
 import { serveDns, type DnsServerOptions } from '../dns/server.js';
-import { loadZone } from '../dns/zone.js';
+import { loadZone } from '../dns/zone-file.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { hostPort } from '../wire/address.js';

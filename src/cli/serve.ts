@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { countFlag, FlagError, secondsFlag } from './limits.js';
-import { serve, type ServeOptions, type ServerRequest, type ServerResponse } from '../http/server.js';
+import { serve, type ServeOptions, type ServerRequest, type ServerResponse } from '../http/server/index.js';
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';

@@ -15,7 +15,7 @@
  */
 import { HttpError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
-import { chunk, lastChunk, serializeRequestHead } from '../wire/http/serialize.js';
+import { chunk, lastChunk, sendFraming, serializeRequestHead } from '../wire/http/serialize.js';
 import { headerValue, type HeaderList, type HttpLimits, type MessageHead } from '../wire/http/types.js';
 import type { ProtocolStack, TimerHandle } from '../stack/types.js';
 import { ResponseBody } from './body.js';
@@ -208,15 +208,13 @@ export class ClientConnection {
   private async writeRequest(d: Dispatch): Promise<void> {
     const headers = d.headers;
     const body = d.body;
-    let framing: 'length' | 'chunked' | 'none' = 'none';
-    if (body instanceof Uint8Array) framing = 'length';
-    else if (body !== null) framing = headerValue(headers, 'content-length') !== undefined ? 'length' : 'chunked';
+    const bytes = body instanceof Uint8Array;
+    const declared = body !== null && headerValue(headers, 'content-length') !== undefined;
+    const framing = sendFraming(body !== null, bytes || declared, d.minor);
     const extra: HeaderList = [];
-    if (framing === 'length' && body instanceof Uint8Array && headerValue(headers, 'content-length') === undefined) extra.push(['Content-Length', String(body.length)]);
-    if (framing === 'chunked') {
-      if (d.minor === 0) throw new HttpError('ERR_HTTP_BAD_HEADER_VALUE', 'a streamed body over HTTP/1.0 needs a content-length');
-      extra.push(['Transfer-Encoding', 'chunked']);
-    }
+    if (framing === 'length' && bytes && !declared) extra.push(['Content-Length', String(body.length)]);
+    if (framing === 'close') throw new HttpError('ERR_HTTP_BAD_HEADER_VALUE', 'a streamed body over HTTP/1.0 needs a content-length');
+    if (framing === 'chunked') extra.push(['Transfer-Encoding', 'chunked']);
     const head = serializeRequestHead(d.method, d.target, extra.length ? [...headers, ...extra] : headers, d.minor);
     if (body instanceof Uint8Array) {
       if (body.length <= COALESCE) {

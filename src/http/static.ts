@@ -14,7 +14,7 @@ import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtostackError } from '../errors.js';
 import { readEntries, renderListing } from './listing.js';
-import type { Handler, ServerRequest, ServerResponse } from './server.js';
+import type { Handler, ServerRequest, ServerResponse } from './server/index.js';
 
 export interface StaticOptions {
   /** The file served for a directory; false serves none (404). Default 'index.html'. */

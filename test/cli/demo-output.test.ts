@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { serve, type HttpServer } from '../../src/http/server.js';
+import { serve, type HttpServer } from '../../src/http/server/index.js';
 import { cli } from './run.js';
 
 const STACKS = [['--stack', 'kernel'], ['--stack', 'user']] as const;

@@ -12,7 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { serve, type HttpServer } from '../../src/http/server.js';
+import { serve, type HttpServer } from '../../src/http/server/index.js';
 import { assertOneLineError, cli, MAIN, shell } from './run.js';
 
 const BIG = Buffer.alloc(2 * 1024 * 1024, 'x');

@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import { serveDns, type DnsServer } from '../../src/dns/server.js';
 import { SocketLibrary } from '../../src/socket/library.js';
 import { KernelStack } from '../../src/stack/kernel/stack.js';
-import { loadZone, parseZone, Zone } from '../../src/dns/zone.js';
+import { loadZone, parseZone } from '../../src/dns/zone-file.js';
+import { Zone } from '../../src/dns/zone.js';
 import { TYPE, CLASS } from '../../src/wire/dns/types.js';
 import { assertOneLineError, cli } from './run.js';
 

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { serve, type HttpServerStats } from '../../src/http/server.js';
+import { serve, type HttpServerStats } from '../../src/http/server/index.js';
 
 interface FloodResult {
   silent: number;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { serve, type Handler, type HttpServer, type ServeOptions } from '../../src/http/server.js';
+import { serve, type Handler, type HttpServer, type ServeOptions } from '../../src/http/server/index.js';
 import { randomBytesFrom, xorshift } from '../prng.js';
 
 const run = promisify(execFile);

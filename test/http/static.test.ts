@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { serve, type HttpServer } from '../../src/http/server.js';
+import { serve, type HttpServer } from '../../src/http/server/index.js';
 import { staticFiles, StaticRootError } from '../../src/http/static.js';
 
 const run = promisify(execFile);

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { before, test } from 'node:test';
 import { Resolver } from '../../src/dns/resolver.js';
 import { serveDns } from '../../src/dns/server.js';
-import { parseZone } from '../../src/dns/zone.js';
+import { parseZone } from '../../src/dns/zone-file.js';
 import { SocketLibrary } from '../../src/socket/library.js';
 import { KernelStack } from '../../src/stack/kernel/stack.js';
 import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace-events.js';

@@ -3,4 +3,20 @@
 export * from './types.js';
 export * from './errors.js';
 export { HttpParser } from './parser.js';
-export { serializeRequestHead, serializeResponseHead, chunk, lastChunk, STATUS_REASONS } from './serialize.js';
+export { isFieldValue, isToken } from './chars.js';
+export {
+  serializeRequestHead,
+  serializeResponseHead,
+  chunk,
+  chunkSizeLine,
+  lastChunk,
+  LAST_CHUNK,
+  CRLF_BYTES,
+  statusLine,
+  reasonFor,
+  isContentLength,
+  connectionCloses,
+  sendFraming,
+  type SendFraming,
+  STATUS_REASONS,
+} from './serialize.js';

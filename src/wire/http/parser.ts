@@ -46,6 +46,7 @@
  *   stops until reset(): a server declining the upgrade resets and goes on.
  */
 
+import { FIELD, TARGET, TCHAR, byteSet, isAlnum } from './chars.js';
 import { HttpError, type HttpErrorCode } from './errors.js';
 import { DEFAULT_LIMITS, type BodyFraming, type HeaderList, type HttpLimits, type MessageHead, type ParserCallbacks } from './types.js';
 
@@ -65,18 +66,6 @@ const MAX_EMPTY_LINES = 4;
 /** scan() found an ignorable empty line in front of a request line. */
 const SKIP = -2;
 
-function byteSet(test: (b: number) => boolean): Uint8Array {
-  const t = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) t[b] = test(b) ? 1 : 0;
-  return t;
-}
-const isAlnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
-/** tchar (RFC 9110 §5.6.2). */
-const TCHAR = byteSet((b) => isAlnum(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b)));
-/** field-vchar, SP, HTAB, obs-text (RFC 9110 §5.5): what a field value, reason phrase or quoted-string may hold. */
-const FIELD = byteSet((b) => b === HTAB || (b >= 0x20 && b !== 0x7f));
-/** Visible ASCII: the request-target is a URI reference, percent-encoded beyond that. */
-const TARGET = byteSet((b) => b > 0x20 && b < 0x7f);
 /** uri-host [ ":" port ] (RFC 3986 §3.2.2): unreserved, pct-encoded, sub-delims, and the brackets of an IP-literal. */
 const HOST = byteSet((b) => isAlnum(b) || "-._~%!$&'()*+,;=:[]".includes(String.fromCharCode(b)));
 const HEX = new Int8Array(256).fill(-1);

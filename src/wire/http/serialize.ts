@@ -6,6 +6,7 @@
  * What these accept, the parser in parser.ts accepts. Pure; no I/O.
  */
 
+import { FIELD, TARGET, TCHAR } from './chars.js';
 import { HttpError, type HttpErrorCode } from './errors.js';
 import type { HeaderList } from './types.js';
 
@@ -113,12 +114,15 @@ export function serializeResponseHead(status: number, reason: string, headers: H
 /** One chunk of a chunked body: size line, the data itself (not copied), CRLF (shared: do not modify). Nothing for no data: a zero size would end the body. */
 export function chunk(data: Uint8Array): Uint8Array[] {
   if (data.length === 0) return [];
-  const hex = data.length.toString(16);
-  const line = take(hex.length + 2);
-  const at = put(line, 0, hex, TARGET, 'ERR_HTTP_BAD_CHUNK', 'chunk size');
-  line[at] = CR;
-  line[at + 1] = LF;
-  return [line, data, CRLF];
+  const text = chunkSizeLine(data.length);
+  const line = take(text.length);
+  for (let i = 0; i < text.length; i++) line[i] = text.charCodeAt(i);
+  return [line, data, CRLF_BYTES];
+}
+
+/** The size line before a chunk of `size` bytes as text (`1a2b\r\n`), for a writer that copies it next to the data (the server). */
+export function chunkSizeLine(size: number): string {
+  return `${size.toString(16)}\r\n`;
 }
 
 /** The last chunk and the trailer section that ends a chunked body. */
@@ -131,22 +135,60 @@ export function lastChunk(trailers: HeaderList = []): Uint8Array {
   return out;
 }
 
+/**
+ * How a sender delimits a body (RFC 9112 §6): none without one; by
+ * Content-Length when its size is known before it is sent; else chunked in
+ * HTTP/1.1, and in HTTP/1.0 only by closing the connection, which a response
+ * can do and a request cannot (its answer has to come back on it).
+ */
+export type SendFraming = 'none' | 'length' | 'chunked' | 'close';
+
+export function sendFraming(hasBody: boolean, lengthKnown: boolean, minor: 0 | 1): SendFraming {
+  if (!hasBody) return 'none';
+  if (lengthKnown) return 'length';
+  return minor === 1 ? 'chunked' : 'close';
+}
+
+/** A chunked body's end with no trailers: `0\r\n\r\n` (shared: do not modify). */
+export const LAST_CHUNK = Uint8Array.of(0x30, 0x0d, 0x0a, 0x0d, 0x0a);
+
+/**
+ * The status line of an HTTP/1.1 response as text, for a writer that builds
+ * its head as a string (the server). With no reason given, the standard one;
+ * those lines are made once per status and kept.
+ */
+export function statusLine(status: number, reason: string | undefined): string {
+  if (reason !== undefined) return `HTTP/1.1 ${status} ${reason}\r\n`;
+  if (status === 200) return 'HTTP/1.1 200 OK\r\n';
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${reasonFor(status)}\r\n`;
+    if (statusLines.size < 1000) statusLines.set(status, line);
+  }
+  return line;
+}
+const statusLines = new Map<number, string>();
+
+/** The standard reason phrase of a status, or '' for one without. */
+export function reasonFor(status: number): string {
+  return STATUS_REASONS[status] ?? '';
+}
+
+/** Whether a Content-Length value is one this side writes: 1 to 15 digits (below 2^53, so a number holds it exactly). */
+export function isContentLength(value: string): boolean {
+  return /^\d{1,15}$/.test(value);
+}
+
+/** Whether a Connection field value holds the `close` option (RFC 9112 §9.6), case-insensitive. */
+export function connectionCloses(value: string): boolean {
+  return /(^|[\s,])close([\s,]|$)/i.test(value);
+}
+
 const SP = 0x20;
 const CR = 0x0d;
 const LF = 0x0a;
-const CRLF = Uint8Array.of(CR, LF);
-
-function byteSet(test: (b: number) => boolean): Uint8Array {
-  const t = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) t[b] = test(b) ? 1 : 0;
-  return t;
-}
-/** tchar (RFC 9110 §5.6.2). */
-const TCHAR = byteSet((b) => /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(String.fromCharCode(b)));
-/** field-vchar, SP, HTAB and obs-text: the parser's rule for values and reasons, and node:http's. */
-const FIELD = byteSet((b) => b === 0x09 || (b >= 0x20 && b !== 0x7f));
-/** Visible ASCII: the parser refuses anything else in a target. */
-const TARGET = byteSet((b) => b > 0x20 && b < 0x7f);
+/** The line end after each chunk's data (shared: do not modify). */
+export const CRLF_BYTES = Uint8Array.of(CR, LF);
 
 function version(minor: number): string {
   if (minor !== 0 && minor !== 1) throw new HttpError('ERR_HTTP_BAD_VERSION', `HTTP/1.${minor} is not HTTP/1.0 or HTTP/1.1`);

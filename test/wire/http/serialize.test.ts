@@ -2,7 +2,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HttpError, type HttpErrorCode } from '../../../src/wire/http/errors.js';
 import { HttpParser } from '../../../src/wire/http/parser.js';
-import { chunk, lastChunk, serializeRequestHead, serializeResponseHead, STATUS_REASONS } from '../../../src/wire/http/serialize.js';
+import {
+  chunk,
+  chunkSizeLine,
+  connectionCloses,
+  isContentLength,
+  LAST_CHUNK,
+  lastChunk,
+  reasonFor,
+  sendFraming,
+  serializeRequestHead,
+  serializeResponseHead,
+  statusLine,
+  STATUS_REASONS,
+} from '../../../src/wire/http/serialize.js';
 import type { HeaderList, MessageHead } from '../../../src/wire/http/types.js';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
@@ -127,4 +140,33 @@ test('whatever the serializers accept, the parser accepts', () => {
   assert.equal(m.head.method, tchars);
   assert.equal(m.head.target, target);
   assert.deepEqual(m.head.headers[1], [tchars, value.trimStart()]);
+});
+
+test('the text pieces a string-built head uses: status lines, chunk size lines, the last chunk', () => {
+  assert.equal(statusLine(200, undefined), 'HTTP/1.1 200 OK\r\n');
+  assert.equal(statusLine(404, undefined), 'HTTP/1.1 404 Not Found\r\n');
+  assert.equal(statusLine(299, undefined), 'HTTP/1.1 299 \r\n', 'no standard reason: the SP stays');
+  assert.equal(statusLine(200, 'Fine'), 'HTTP/1.1 200 Fine\r\n');
+  assert.equal(reasonFor(503), 'Service Unavailable');
+  assert.equal(chunkSizeLine(300), '12c\r\n');
+  assert.equal(text(chunk(new Uint8Array(300))[0]!), chunkSizeLine(300), 'one size line for both writers');
+  assert.equal(text(LAST_CHUNK), text(lastChunk()));
+  const head = new TextEncoder().encode(`${statusLine(404, undefined)}Content-Length: 0\r\n\r\n`);
+  const [m] = parse('response', [head]);
+  assert.ok(m && m.head.kind === 'response');
+  assert.equal(m.head.status, 404);
+  assert.equal(m.head.reason, 'Not Found');
+});
+
+test('how a sender frames a body, and the Content-Length and Connection values it writes', () => {
+  assert.equal(sendFraming(false, false, 1), 'none');
+  assert.equal(sendFraming(false, true, 0), 'none');
+  assert.equal(sendFraming(true, true, 1), 'length');
+  assert.equal(sendFraming(true, true, 0), 'length');
+  assert.equal(sendFraming(true, false, 1), 'chunked');
+  assert.equal(sendFraming(true, false, 0), 'close');
+  for (const ok of ['0', '42', '999999999999999']) assert.equal(isContentLength(ok), true, ok);
+  for (const bad of ['', '-1', '1.5', ' 1', '1,1', '0x10', '1000000000000000']) assert.equal(isContentLength(bad), false, bad);
+  for (const yes of ['close', 'Close', 'keep-alive, close', 'close,upgrade', ' close ']) assert.equal(connectionCloses(yes), true, yes);
+  for (const no of ['keep-alive', 'closed', 'x-close', 'upgrade']) assert.equal(connectionCloses(no), false, no);
 });
