@@ -9,13 +9,10 @@
 import { HttpError } from '../wire/http/errors.js';
 import type { HttpLimits } from '../wire/http/types.js';
 import type { ProtocolStack } from '../stack/types.js';
-import { abortError, ClientConnection, isIdempotent, type Dispatch, type Timings } from './connection.js';
-import type { Io } from './io.js';
+import { abortError, http1Session, isIdempotent } from './connection.js';
+import type { Connected, Dispatch, Session, SessionFactory } from './session.js';
 
-export interface Connected {
-  io: Io;
-  timings: Omit<Timings, 'firstByte'>;
-}
+export type { Connected } from './session.js';
 
 export interface PoolOptions {
   /** Opens one raw connection (direct, through TLS, or through a proxy tunnel). */
@@ -30,6 +27,8 @@ export interface PoolOptions {
   maxQueue: number;
   limits?: Partial<HttpLimits>;
   clock: Pick<ProtocolStack, 'now' | 'setTimer' | 'clearTimer'>;
+  /** Makes the session that carries requests over each new connection: HTTP/1.1's by default. */
+  session?: SessionFactory;
 }
 
 interface Waiting extends Dispatch {
@@ -40,7 +39,7 @@ interface Waiting extends Dispatch {
 }
 
 export class Pool {
-  private readonly connections = new Set<ClientConnection>();
+  private readonly connections = new Set<Session>();
   private readonly queue: Waiting[] = [];
   private connecting = 0;
   private closed = false;
@@ -111,13 +110,13 @@ export class Pool {
   }
 
   /** An idle connection first, else the least busy one that may pipeline this request. */
-  private pick(d: Waiting): ClientConnection | null {
-    let best: ClientConnection | null = null;
+  private pick(d: Waiting): Session | null {
+    let best: Session | null = null;
     for (const c of this.connections) {
       if (d.freshOnly && c.completed > 0) continue;
       if (!c.canTake(d)) continue;
-      if (c.inFlight.length === 0) return c;
-      if (!best || c.inFlight.length < best.inFlight.length) best = c;
+      if (c.idle) return c;
+      if (!best || c.load < best.load) best = c;
     }
     return best;
   }
@@ -125,15 +124,14 @@ export class Pool {
   private open(): void {
     this.connecting++;
     this.options.connect().then(
-      ({ io, timings }) => {
+      (connected) => {
         this.connecting--;
-        if (this.closed) return io.close();
-        const c = new ClientConnection(io, {
+        if (this.closed) return connected.io.close();
+        const c = (this.options.session ?? http1Session)(connected, {
           pipelining: this.options.pipelining,
           keepAliveTimeout: this.options.keepAliveTimeout,
           keepAliveMaxTimeout: this.options.keepAliveMaxTimeout,
           limits: this.options.limits,
-          timings,
           clock: this.options.clock,
           onReady: () => this.pump(),
           onClose: (conn, orphans, error) => this.lost(conn, orphans, error),
@@ -150,7 +148,7 @@ export class Pool {
     );
   }
 
-  private lost(c: ClientConnection, orphans: Dispatch[], error: Error | null): void {
+  private lost(c: Session, orphans: Dispatch[], error: Error | null): void {
     this.connections.delete(c);
     const reused = c.completed > 0;
     const retry: Waiting[] = [];
