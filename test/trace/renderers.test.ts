@@ -8,7 +8,6 @@
  * the HAR must satisfy the HAR 1.2 JSON schema.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { before, test } from 'node:test';
 import { Resolver } from '../../src/dns/resolver.js';
@@ -23,6 +22,7 @@ import { CLASS, TYPE } from '../../src/wire/dns/types.js';
 import { renderHar } from '../../src/trace/har.js';
 import { parseTraceJson, renderJson } from '../../src/trace/json.js';
 import { mermaidText, renderMermaid } from '../../src/trace/mermaid.js';
+import { harValidator } from './har-schema.js';
 
 const LOOPBACK = '127.0.0.1';
 const REQUEST = 'GET /?q=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: a=1; b=2\r\nConnection: close\r\n\r\n';
@@ -230,6 +230,16 @@ test('a lookup through the project\'s resolver and DNS server is a gethostbyname
   ]);
 });
 
+test('without the resolver\'s DNS events the same datagrams are plain sendto and recvfrom: the diagram does not guess from names or ports', () => {
+  const withoutDns = x.events.filter((e) => e.kind !== 'dns');
+  const lines = renderMermaid(withoutDns).trimEnd().split('\n');
+  assert.ok(!lines.some((l) => /gethostbyname|answer:/.test(l)), lines.join('\n'));
+  inOrder(lines, [
+    `client->>dns_server: sendto(fd 3, ${x.query} B, 127.0.0.1, ${x.dnsPort})`,
+    `dns_server->>client: recvfrom(fd 3, buffer 1233 B) → ${x.answer} B from 127.0.0.1:${x.dnsPort}`,
+  ]);
+});
+
 test('Mermaid text escapes what would break the diagram and keeps the rest readable', () => {
   const nasty = 'a;b #1 %%{init: {"theme":"dark"}}%% <img src=x onerror=alert(1)> & style:#fff; classDef x';
   const escaped = mermaidText(nasty);
@@ -291,16 +301,7 @@ test('the JSON document reads back to the same events, keys in a fixed order', (
 });
 
 test('the HAR satisfies the HAR 1.2 JSON schema and the spec\'s conventions', () => {
-  const require = createRequire(import.meta.url);
-  const Ajv = (require('ajv') as { default: new (o: object) => AjvLike }).default;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json'));
-  ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
-  ajv.addFormat('ipv4', (s: string) => net.isIPv4(s));
-  ajv.addFormat('ipv6', (s: string) => net.isIPv6(s));
-  ajv.addFormat('uri', (s: string) => URL.canParse(s));
-  for (const schema of Object.values(require('har-schema') as Record<string, object>)) ajv.addSchema(schema);
-  const validate = ajv.getSchema('har.json#')!;
+  const validate = harValidator();
 
   const wallClockAt0 = Date.UTC(2024, 0, 2, 3, 4, 5, 0);
   const har = renderHar(x.events, { creator: { name: 'protostack-test', version: '1.0.0' }, wallClockAt0, page: { title: 'renderers' } });
@@ -351,10 +352,3 @@ test('the HAR satisfies the HAR 1.2 JSON schema and the spec\'s conventions', ()
   delete broken.log.entries[0]!.request.headers;
   assert.equal(validate(broken), false);
 });
-
-interface AjvLike {
-  addMetaSchema(schema: object): void;
-  addFormat(name: string, check: (s: string) => boolean): void;
-  addSchema(schema: object): void;
-  getSchema(id: string): ((data: unknown) => boolean) & { errors?: unknown[] | null } | undefined;
-}
