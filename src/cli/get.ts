@@ -40,7 +40,7 @@ export const GET_USAGE = `Usage: protostack get URL [options]
   -m, --max-time SECS  give up on the whole transfer after SECS seconds (exit 28)
   --dns-servers LIST   ask these DNS servers (127.0.0.1:5353,...) instead of resolv.conf's
   --mermaid            with -v: draw the socket calls as a Mermaid sequenceDiagram
-  --har FILE           write the exchange as HAR 1.2
+  --har FILE           write the exchange as HAR 1.2 (with -L, one entry per hop)
   --html FILE          write a self-contained page with the diagram and the timeline
 Exit codes as curl's: 1 unsupported protocol, 3 malformed URL, 6 cannot resolve, 7 cannot connect,
 8 not HTTP, 18 partial body, 22 HTTP error with -f, 23 cannot write, 28 timed out, 35 TLS handshake,

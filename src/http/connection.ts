@@ -2,7 +2,9 @@
  * One HTTP/1.1 client connection: requests go out in order, responses are
  * matched to them in the same order (RFC 9112 §9.3.2), and one read loop
  * feeds the parser. The pool decides what to send where; this class only
- * keeps a connection honest.
+ * keeps a connection honest. It is the HTTP/1.1 `Session` (session.ts). With
+ * a trace it notes each exchange as it goes and records its HttpEvent when
+ * the body ends (trace.ts); without one it notes nothing.
  *
  * Its timeouts are deadlines of the connection's state, not of each read:
  * the first request in line must get its final head within headersTimeout

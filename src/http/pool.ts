@@ -1,7 +1,9 @@
 /**
  * A pool of connections to one origin: requests wait in a queue, go to an
  * idle connection (or a pipelining one), and new connections are opened up
- * to a limit. A request that dies on a reused connection before any answer
+ * to a limit. It knows its connections only as sessions (session.ts): can
+ * this one take the request, send it, is it idle, destroy it; HTTP/1.1's
+ * connection is the session it makes unless it is given another factory. A request that dies on a reused connection before any answer
  * (the server had closed it while it sat idle: the commonest failure of
  * keep-alive clients) is retried once on a fresh connection if it is
  * idempotent and its body can be sent again.
