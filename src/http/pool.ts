@@ -129,6 +129,8 @@ export class Pool {
       (connected) => {
         this.connecting--;
         if (this.closed) return connected.io.close();
+        // The pool forgets the session it made, whatever object the session names in its events (a wrapper may pass on its inner one).
+        let made: Session | null = null;
         const c = (this.options.session ?? http1Session)(connected, {
           pipelining: this.options.pipelining,
           keepAliveTimeout: this.options.keepAliveTimeout,
@@ -136,8 +138,9 @@ export class Pool {
           limits: this.options.limits,
           clock: this.options.clock,
           onReady: () => this.pump(),
-          onClose: (conn, orphans, error) => this.lost(conn, orphans, error),
+          onClose: (conn, orphans, error) => this.lost(made ?? conn, orphans, error),
         });
+        made = c;
         this.connections.add(c);
         this.pump();
       },
