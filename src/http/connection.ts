@@ -18,11 +18,11 @@
 import { HttpError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
 import { chunk, lastChunk, serializeRequestHead } from '../wire/http/serialize.js';
-import { headerValue, type HeaderList, type HttpLimits, type MessageHead } from '../wire/http/types.js';
+import { headerValue, type HeaderList, type MessageHead } from '../wire/http/types.js';
 import type { TimerHandle } from '../stack/types.js';
 import { ResponseBody } from './body.js';
 import type { Io } from './io.js';
-import type { Connected, Dispatch, RawResponse, Session, SessionOptions, Timings, TracedDispatch } from './session.js';
+import type { Connected, Dispatch, Session, SessionOptions, Timings, TracedDispatch } from './session.js';
 import { headSize, recordExchange, type ConnectionTrace } from './trace.js';
 
 export type { Connected, Dispatch, RawResponse, RequestBody, Timings } from './session.js';
