@@ -1,6 +1,8 @@
 /**
- * Trace events: one per socket call. A library with no sink records nothing
- * and builds nothing, so tracing off costs one property check per call.
+ * Trace events: one per socket call, one per HTTP exchange (the client's), one
+ * per DNS question and its outcome (the resolver's). A library, client or
+ * resolver with no sink records nothing and builds nothing, so tracing off
+ * costs one property check per call.
  *
  * This is vocabulary, not a renderer: every layer records into a TraceSink,
  * so the events and sinks sit at the base of the layers (beside src/errors.ts),
@@ -37,7 +39,10 @@ export interface CallEvent {
   readonly note?: string;
 }
 
-/** One HTTP exchange as the client saw it: what HAR and the HTML report are made of. */
+/**
+ * One HTTP exchange as the client saw it, recorded by the client itself when the response's
+ * body has ended: what HAR and the HTML report are made of.
+ */
 export interface HttpEvent {
   readonly kind: 'http';
   seq: number;
@@ -63,9 +68,46 @@ export interface HttpEvent {
   readonly serverAddress?: string;
   /** Which connection (the client's local address and port), so reuse is visible. */
   readonly connection?: string;
+  /** The connection had carried an earlier exchange (so dns and connect are -1). */
+  readonly reused?: boolean;
 }
 
-export type TraceEvent = CallEvent | HttpEvent;
+/**
+ * One DNS question, or what came of it, as the resolver saw it: `query` when the question
+ * went out on a socket, then `answer` (a reply that matched it) or `failed` (none did). The
+ * renderers know which socket calls were DNS from these, not from names or port numbers.
+ */
+export interface DnsEvent {
+  readonly kind: 'dns';
+  seq: number;
+  readonly who: string;
+  readonly stack: string;
+  readonly phase: 'query' | 'answer' | 'failed';
+  /** The descriptor the question went out on. */
+  readonly fd: number;
+  readonly transport: 'udp' | 'tcp';
+  /** The server's address and port ("127.0.0.1:53"). */
+  readonly server: string;
+  /** The query ID. */
+  readonly id: number;
+  readonly name: string;
+  /** The question's type ("A", "AAAA"). */
+  readonly type: string;
+  /** When the question was sent, or the answer (or failure) came, ms on the stack's clock. */
+  readonly start: number;
+  /** Bytes of the query or of the answer on the wire (without TCP's length prefix). */
+  readonly size?: number;
+  /** answer and failed: ms since the question was sent. */
+  readonly elapsed?: number;
+  /** answer: the response code ("NOERROR", "NXDOMAIN"), whether TC was set, the answer records' data. */
+  readonly rcode?: string;
+  readonly truncated?: boolean;
+  readonly answers?: string[];
+  /** failed: the error's code ("ERR_DNS_TIMEOUT"). */
+  readonly error?: string;
+}
+
+export type TraceEvent = CallEvent | HttpEvent | DnsEvent;
 
 export interface TraceSink {
   record(event: TraceEvent): void;

@@ -13,10 +13,10 @@ import { serve } from '../http/server/index.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import type { ProtocolStack } from '../stack/types.js';
-import { TraceLog, type HttpEvent } from '../trace-events.js';
-import { HttpParser } from '../wire/http/parser.js';
-import { serializeRequestHead } from '../wire/http/serialize.js';
-import type { HeaderList, MessageHead } from '../wire/http/types.js';
+import { exchangeOn } from '../http/exchange.js';
+import type { ConnectionTrace } from '../http/trace.js';
+import { TraceLog } from '../trace-events.js';
+import type { HeaderList } from '../wire/http/types.js';
 
 export interface DemoOptions {
   /** Objects to fetch: with HTTP/1.0 a connect…close cycle each, with 1.1 one connection for all. */
@@ -110,7 +110,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       host = u.hostname;
       port = Number(u.port) || 80;
       paths = Array.from({ length: objects }, () => `${u.pathname}${u.search}`);
-      resolver = new Resolver({ lib: client, cache: false, ...tuning });
+      resolver = new Resolver({ lib: client, cache: false, trace, ...tuning });
     } else {
       const dnsLib = new SocketLibrary(hosts.dns.stack, { label: 'dns-server', trace });
       const dns = await serveDns(dnsLib, [parseZone(zone(hosts.dns.address, hosts.web.address))], { address: hosts.dns.address, port: hosts.dns.port ?? 0 });
@@ -130,7 +130,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       host = NAME;
       port = web.port;
       paths = ['/', ...Array.from({ length: objects - 1 }, (_, i) => `/picture-${i + 1}.png`)];
-      resolver = new Resolver({ lib: client, servers: [`${hosts.dns.address}:${dns.port}`], hosts: false, resolvConf: false, cache: false, ...tuning });
+      resolver = new Resolver({ lib: client, servers: [`${hosts.dns.address}:${dns.port}`], hosts: false, resolvConf: false, cache: false, trace, ...tuning });
     }
     const summary = await clientFlow(client, trace, resolver, host, port, paths, http);
     return { trace, summary };
@@ -145,7 +145,11 @@ function loopbackHosts(stack: ProtocolStack): DemoHosts {
   return { client: { stack, address: '127.0.0.1' }, dns: { stack, address: '127.0.0.1' }, web: { stack, address: '127.0.0.1' } };
 }
 
-/** The seed's client side: gethostbyname, then socket → connect → write → read… → close. */
+/**
+ * The seed's client side: gethostbyname, then socket → connect → write → read… → close. The
+ * resolver records its question and answer, and each exchange records its HttpEvent, into the
+ * trace themselves (src/dns/trace.ts, src/http/trace.ts).
+ */
 async function clientFlow(lib: SocketLibrary, trace: TraceLog, resolver: Resolver, host: string, port: number, paths: string[], http: '1.0' | '1.1'): Promise<DemoSummary> {
   const tLookup = lib.stack.now();
   const address = await resolver.gethostbyname(host);
@@ -153,105 +157,36 @@ async function clientFlow(lib: SocketLibrary, trace: TraceLog, resolver: Resolve
   const summary: DemoSummary = { host, address, http, objects: paths.length, connections: 0, roundTrips: 0, socketCalls: 0, bytesSent: 0, bytesReceived: 0, statuses: [] };
   const buffer = new Uint8Array(16 * 1024);
   let fd = -1;
-  let local = '';
+  let connection: ConnectionTrace | null = null;
   for (let i = 0; i < paths.length; i++) {
     const start = lib.stack.now();
-    let connectMs = -1;
+    const reused = fd >= 0;
     if (fd < 0) {
       fd = await lib.socket('tcp');
       await lib.connect(fd, address, port);
       const me = await lib.getsockname(fd);
-      local = `${me.address}:${me.port}`;
-      connectMs = lib.stack.now() - start;
+      const connectMs = lib.stack.now() - start;
+      connection = { sink: trace, who: lib.label, stack: lib.stack.name, fd, serverAddress: address, connection: `${me.address}:${me.port}`, dns: i === 0 ? lookupMs : -1, connect: connectMs };
       summary.connections++;
     }
     const last = i === paths.length - 1;
     const headers: HeaderList = [['Host', port === 80 ? host : `${host}:${port}`], ['User-Agent', 'protostack-demo']];
     // HTTP/1.1 keeps the pipe for every object and asks the server to close after the last one.
     if (http === '1.1' && last) headers.push(['connection', 'close']);
-    const request = serializeRequestHead('GET', paths[i]!, headers, http === '1.0' ? 0 : 1);
-    const tSend = lib.stack.now();
-    await lib.write(fd, request);
-    const tSent = lib.stack.now();
-    summary.bytesSent += request.length;
-    const response = await readResponse(lib, fd, buffer);
-    summary.bytesReceived += response.bytes;
+    const response = await exchangeOn(lib, fd, { method: 'GET', url: `http://${headers[0]![1]}${paths[i]}`, headers, version: http }, { buffer, trace: connection, reused, start });
+    summary.bytesSent += response.sent;
+    summary.bytesReceived += response.received;
     summary.roundTrips++;
     summary.statuses.push(response.head.status);
-    const reuse = http === '1.1' && !last && response.head.keepAlive;
-    if (!reuse) {
+    if (!(http === '1.1' && !last && response.head.keepAlive)) {
       // The server closes first, as web servers usually do: read until it has, then close ours.
       while ((await lib.read(fd, buffer)) > 0);
       await lib.close(fd);
       fd = -1;
     }
-    const end = lib.stack.now();
-    const event: HttpEvent = {
-      kind: 'http',
-      seq: 0,
-      who: lib.label,
-      stack: lib.stack.name,
-      fd: response.fd,
-      method: 'GET',
-      url: `http://${headers[0]![1]}${paths[i]}`,
-      httpVersion: http,
-      requestHeaders: headers,
-      requestBodySize: 0,
-      status: response.head.status,
-      statusText: response.head.reason,
-      responseHeaders: response.head.headers,
-      responseBodySize: response.body,
-      responseHeadSize: response.bytes - response.body,
-      start,
-      timings: { dns: i === 0 ? lookupMs : -1, connect: connectMs, send: tSent - tSend, wait: response.firstByte - tSent, receive: response.done - response.firstByte },
-      serverAddress: address,
-      connection: local,
-    };
-    trace.record(event);
-    void end;
   }
   summary.socketCalls = trace.events.filter((e) => e.kind === 'call' && e.who === lib.label).length;
   return summary;
-}
-
-interface ReadResponse {
-  fd: number;
-  head: Extract<MessageHead, { kind: 'response' }>;
-  bytes: number;
-  body: number;
-  firstByte: number;
-  done: number;
-}
-
-/** read(fd, buffer) until the parser says the response is complete (or the server closed). */
-async function readResponse(lib: SocketLibrary, fd: number, buffer: Uint8Array): Promise<ReadResponse> {
-  let head: ReadResponse['head'] | null = null;
-  let complete = false;
-  let body = 0;
-  const parser = new HttpParser('response', {
-    onHead: (h) => {
-      if (h.kind === 'response' && h.status >= 200) head = h;
-    },
-    onBody: (chunk) => (body += chunk.length),
-    onEnd: () => {
-      if (head) complete = true;
-    },
-  });
-  parser.expect('GET');
-  let bytes = 0;
-  let firstByte = 0;
-  while (!complete) {
-    const n = await lib.read(fd, buffer);
-    if (firstByte === 0) firstByte = lib.stack.now();
-    if (n === 0) {
-      parser.finish();
-      break;
-    }
-    bytes += n;
-    parser.execute(buffer.subarray(0, n));
-  }
-  if (!head) throw new Error('the server closed the connection without a response');
-  return { fd, head, bytes, body, firstByte, done: lib.stack.now() };
 }
 
 export function formatSummary(s: DemoSummary): string {

@@ -40,7 +40,7 @@ export const GET_USAGE = `Usage: protostack get URL [options]
   -m, --max-time SECS  give up on the whole transfer after SECS seconds (exit 28)
   --dns-servers LIST   ask these DNS servers (127.0.0.1:5353,...) instead of resolv.conf's
   --mermaid            with -v: draw the socket calls as a Mermaid sequenceDiagram
-  --har FILE           write the exchange as HAR 1.2
+  --har FILE           write the exchange as HAR 1.2 (with -L, one entry per hop)
   --html FILE          write a self-contained page with the diagram and the timeline
 Exit codes as curl's: 1 unsupported protocol, 3 malformed URL, 6 cannot resolve, 7 cannot connect,
 8 not HTTP, 18 partial body, 22 HTTP error with -f, 23 cannot write, 28 timed out, 35 TLS handshake,
@@ -115,11 +115,12 @@ export async function getCommand(args: string[]): Promise<number> {
   const lib = new SocketLibrary(new KernelStack(), { label: 'get', trace });
   let resolver: Resolver | undefined;
   try {
-    if (servers) resolver = new Resolver({ lib, servers, resolvConf: false });
+    if (servers) resolver = new Resolver({ lib, servers, resolvConf: false, trace });
   } catch (e) {
     return usageError('get', `--dns-servers: ${(e as Error).message.replace(/^ERR_\w+: /, '')}`);
   }
-  const agent = new Agent({ lib, ...(resolver ? { resolver } : {}), ...(values.insecure ? { tls: { rejectUnauthorized: false } } : {}) });
+  // The client and the resolver record their own HTTP and DNS events into the same trace as the socket calls.
+  const agent = new Agent({ lib, trace, ...(resolver ? { resolver } : {}), ...(values.insecure ? { tls: { rejectUnauthorized: false } } : {}) });
   const stdout = new StreamSink(process.stdout, 'standard output');
   const file = values.output !== undefined && values.output !== '-' ? new FileSink(values.output) : null;
   const sink: Sink = file ?? stdout;
@@ -180,15 +181,6 @@ export async function getCommand(args: string[]): Promise<number> {
       const w = writeOut(values['write-out'], res, size, t0, tHead, tEnd);
       for (const name of w.unknown) process.stderr.write(`protostack get: unknown -w variable '%{${name}}' (printed as nothing)\n`);
       await stdout.write(w.text);
-    }
-    if (trace) {
-      const t = res.timings;
-      trace.record({
-        kind: 'http', seq: 0, who: lib.label, stack: lib.stack.name, fd: -1, method, url: res.url, httpVersion: version,
-        requestHeaders: headers.list, requestBodySize: body?.length ?? 0, status: res.statusCode, statusText: res.statusText,
-        responseHeaders: res.rawHeaders, responseBodySize: size, responseHeadSize: -1, start: lib.stack.now() - (tEnd - t0),
-        timings: { dns: res.reused ? -1 : t.lookup, connect: res.reused ? -1 : t.connect + t.tls, send: 0, wait: t.firstByte, receive: tEnd - tHead },
-      });
     }
     return 0;
   };

@@ -6,6 +6,7 @@
 import { defaultLibrary } from '#default-library';
 import type { SocketLibrary } from '../socket/library.js';
 import type { Endpoint } from '../stack/types.js';
+import type { TraceSink } from '../trace-events.js';
 import { DnsError, type DnsErrorCode } from '../wire/dns/errors.js';
 import { normalizeName } from '../wire/dns/name.js';
 import { CLASS, RCODE, TYPE, parseType, typeName, type DnsMessage, type DnsRecord, type SoaRecord } from '../wire/dns/types.js';
@@ -43,6 +44,8 @@ export interface ResolverOptions {
   maxCnameHops?: number;
   /** Random integers in [min, max) for query IDs and source ports; node:crypto's by default. A seeded one makes a simulated run replayable. */
   randomInt?: (min: number, max: number) => number;
+  /** Where each question sent and its answer are recorded (DnsEvent, src/trace-events.ts); none by default, and then nothing is built. */
+  trace?: TraceSink | null;
 }
 
 export interface Answer {
@@ -316,7 +319,7 @@ export class Resolver {
   private async ask(server: Endpoint, name: string, type: number, config: ResolverConfig, signal?: AbortSignal): Promise<Exchange> {
     const udpSize = this.options.udpSize ?? DEFAULT_UDP_SIZE;
     const question = { name, type, class: CLASS.IN };
-    const base = { timeout: config.timeout, tcp: config.tcp, ...(signal ? { signal } : {}), ...(this.options.randomInt ? { randomInt: this.options.randomInt } : {}) };
+    const base = { timeout: config.timeout, tcp: config.tcp, ...(signal ? { signal } : {}), ...(this.options.randomInt ? { randomInt: this.options.randomInt } : {}), trace: this.options.trace ?? null };
     this.queriesSent++;
     const ex = await exchange(this.lib, server, question, { ...base, udpSize });
     const r = ex.response;

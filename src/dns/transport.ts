@@ -16,6 +16,8 @@ import { decodeMessage, encodeMessage, frameTcp } from '../wire/dns/message.js';
 import { namesEqual } from '../wire/dns/name.js';
 import { emptyMessage, type DnsMessage, type Question } from '../wire/dns/types.js';
 import { ipFamily } from '../wire/ip.js';
+import type { TraceSink } from '../trace-events.js';
+import { questionTracer, type QuestionTracer } from './trace.js';
 
 const secure = new CryptoRandom();
 /** A uniform integer in [min, max) that nobody can predict, as node:crypto's randomInt gives, from Web Crypto. */
@@ -31,6 +33,8 @@ export interface ExchangeOptions {
   signal?: AbortSignal;
   /** Random integers in [min, max) for query IDs and source ports; the platform's CSPRNG (Web Crypto) by default. A seeded one makes a simulated run replayable. */
   randomInt?: (min: number, max: number) => number;
+  /** Where the question and its answer are recorded (DnsEvent); nothing is built without one. */
+  trace?: TraceSink | null;
 }
 
 export interface Exchange {
@@ -72,10 +76,13 @@ function answers(m: DnsMessage, id: number, question: Question): boolean {
 async function exchangeUdp(lib: SocketLibrary, server: Endpoint, question: Question, options: ExchangeOptions): Promise<{ response: DnsMessage | null; size: number }> {
   const { id, bytes } = query(question, options.udpSize, options.randomInt);
   const fd = await lib.socket('udp');
+  let traced: QuestionTracer | null = null;
   try {
     await bindRandomPort(lib, fd, ipFamily(server.address) === 6 ? '::' : '0.0.0.0', options.randomInt);
     const deadline = lib.stack.now() + options.timeout;
+    if (options.trace) traced = questionTracer(options.trace, lib, fd, 'udp', show(server), id, question);
     await lib.sendto(fd, bytes, server.address, server.port, { signal: options.signal });
+    traced?.sent(bytes.length);
     // One byte more than we advertised, so a reply larger than promised shows up as truncated.
     const limit = Math.max(512, options.udpSize);
     const buffer = new Uint8Array(limit + 1);
@@ -90,15 +97,24 @@ async function exchangeUdp(lib: SocketLibrary, server: Endpoint, question: Quest
       }
       if (got.address !== server.address || got.port !== server.port) continue;
       // Larger than we said we could take (the CVE-2015-7547 class): do not parse it, ask over TCP.
-      if (got.truncated || got.bytes > limit) return { response: null, size: got.bytes };
+      if (got.truncated || got.bytes > limit) {
+        traced?.answered(null, got.bytes);
+        return { response: null, size: got.bytes };
+      }
       let m: DnsMessage;
       try {
         m = decodeMessage(buffer.subarray(0, got.bytes), { maxSize: limit });
       } catch {
         continue; // garbage, perhaps forged: keep waiting for the real answer
       }
-      if (answers(m, id, question)) return { response: m, size: got.bytes };
+      if (answers(m, id, question)) {
+        traced?.answered(m, got.bytes);
+        return { response: m, size: got.bytes };
+      }
     }
+  } catch (e) {
+    traced?.failed(e);
+    throw e;
   } finally {
     await lib.close(fd).catch(() => {});
   }
@@ -113,17 +129,23 @@ async function exchangeTcp(lib: SocketLibrary, server: Endpoint, question: Quest
     return { timeout: ms, signal: options.signal };
   };
   const fd = await lib.socket('tcp');
+  let traced: QuestionTracer | null = null;
   try {
     await lib.connect(fd, server.address, server.port, left());
+    if (options.trace) traced = questionTracer(options.trace, lib, fd, 'tcp', show(server), id, question);
     await lib.write(fd, frameTcp(bytes), undefined, left());
+    traced?.sent(bytes.length);
     const head = await readFull(lib, fd, 2, left);
     const length = (head[0]! << 8) | head[1]!;
     const body = await readFull(lib, fd, length, left);
     const m = decodeMessage(body);
     if (!answers(m, id, question)) throw new DnsError('ERR_DNS_BAD_RESPONSE', `${show(server)} answered over TCP with another ID or question`);
+    traced?.answered(m, length);
     return { response: m, server, via: 'tcp', size: length };
   } catch (e) {
-    throw translate(e, server, options.timeout);
+    const error = translate(e, server, options.timeout);
+    traced?.failed(error);
+    throw error;
   } finally {
     await lib.close(fd).catch(() => {});
   }

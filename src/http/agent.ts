@@ -11,8 +11,9 @@ import type { SocketLibrary } from '../socket/library.js';
 import { hostPort } from '../wire/address.js';
 import { HttpError } from '../wire/http/errors.js';
 import type { HttpLimits } from '../wire/http/types.js';
-import type { Dispatch } from './connection.js';
-import { dial } from './dial.js';
+import type { TraceSink } from '../trace-events.js';
+import type { Dispatch } from './session.js';
+import { dial, type Dialed } from './dial.js';
 import { FdIo, TlsIo, type Io } from './io.js';
 import { Pool, type Connected } from './pool.js';
 import { proxyFor, proxyFromEnv, tunnel, type ProxyConfig } from './proxy.js';
@@ -36,6 +37,11 @@ export interface AgentOptions {
   /** Proxies; by default from http_proxy / https_proxy / no_proxy. false for none. */
   proxy?: ProxyConfig | false;
   limits?: Partial<HttpLimits>;
+  /**
+   * Where each exchange is recorded as an HttpEvent when its body ends (src/trace-events.ts);
+   * also given to the default resolver for its DnsEvents. None by default, and then nothing is built.
+   */
+  trace?: TraceSink | null;
 }
 
 export const DEFAULTS = {
@@ -56,17 +62,22 @@ export class Agent {
   private readonly pools = new Map<string, Pool>();
   private readonly proxy: ProxyConfig;
   private readonly ownsLib: boolean;
+  private readonly trace: TraceSink | null;
+  /** Connections opened, to name each in the trace. */
+  private opened = 0;
 
   constructor(options: AgentOptions = {}) {
     this.options = options;
     this.ownsLib = !options.lib;
     this.lib = options.lib ?? defaultLibrary('http-client');
-    this.resolver = options.resolver ?? new Resolver({ lib: this.lib });
+    this.trace = options.trace ?? null;
+    this.resolver = options.resolver ?? new Resolver({ lib: this.lib, trace: this.trace });
     this.proxy = options.proxy === false ? {} : (options.proxy ?? proxyFromEnv());
   }
 
   /** Sends `d` to `url`'s origin (or its proxy); the target in `d` is rewritten for a plain HTTP proxy. */
   dispatch(url: URL, d: Dispatch): void {
+    if (this.trace) d.traced = { url: url.href, start: this.lib.stack.now() };
     let proxy: URL | null;
     try {
       proxy = proxyFor(url, this.proxy);
@@ -125,10 +136,10 @@ export class Agent {
     const timeout = this.options.connectTimeout ?? DEFAULTS.connectTimeout;
     const d = await dial(this.lib, this.resolver, host, port, { timeout });
     const io = new FdIo(this.lib, d.fd);
-    if (!servername) return { io, timings: { lookup: d.lookup, connect: d.connect, tls: 0 } };
+    if (!servername) return this.connected(io, d, 0);
     const t0 = this.lib.stack.now();
     const secure = await this.handshake(d.fd, servername, timeout);
-    return { io: secure, timings: { lookup: d.lookup, connect: d.connect, tls: this.lib.stack.now() - t0 } };
+    return this.connected(secure, d, this.lib.stack.now() - t0);
   }
 
   private async tunnelled(proxy: URL, host: string, port: number): Promise<Connected> {
@@ -143,7 +154,24 @@ export class Agent {
     }
     const t0 = this.lib.stack.now();
     const secure = await this.handshake(d.fd, host, timeout);
-    return { io: secure, timings: { lookup: d.lookup, connect: d.connect, tls: this.lib.stack.now() - t0 } };
+    return this.connected(secure, d, this.lib.stack.now() - t0);
+  }
+
+  /** A connection ready for requests; with a trace, what its exchanges' events will say about it. */
+  private connected(io: Io, d: Dialed, tls: number): Connected {
+    const timings = { lookup: d.lookup, connect: d.connect, tls };
+    if (!this.trace) return { io, timings };
+    const trace = {
+      sink: this.trace,
+      who: this.lib.label,
+      stack: this.lib.stack.name,
+      fd: d.fd,
+      serverAddress: d.address,
+      connection: `fd ${d.fd} #${++this.opened}`,
+      dns: d.lookup,
+      connect: d.connect + tls,
+    };
+    return { io, timings, trace };
   }
 
   private handshake(fd: number, servername: string, timeout: number): Promise<Io> {

@@ -2,7 +2,9 @@
  * One HTTP/1.1 client connection: requests go out in order, responses are
  * matched to them in the same order (RFC 9112 §9.3.2), and one read loop
  * feeds the parser. The pool decides what to send where; this class only
- * keeps a connection honest.
+ * keeps a connection honest. It is the HTTP/1.1 `Session` (session.ts). With
+ * a trace it notes each exchange as it goes and records its HttpEvent when
+ * the body ends (trace.ts); without one it notes nothing.
  *
  * Its timeouts are deadlines of the connection's state, not of each read:
  * the first request in line must get its final head within headersTimeout
@@ -16,69 +18,19 @@
 import { HttpError } from '../wire/http/errors.js';
 import { HttpParser } from '../wire/http/parser.js';
 import { chunk, lastChunk, sendFraming, serializeRequestHead } from '../wire/http/serialize.js';
-import { headerValue, type HeaderList, type HttpLimits, type MessageHead } from '../wire/http/types.js';
-import type { ProtocolStack, TimerHandle } from '../stack/types.js';
+import { headerValue, type HeaderList, type MessageHead } from '../wire/http/types.js';
+import type { TimerHandle } from '../stack/types.js';
 import { ResponseBody } from './body.js';
 import type { Io } from './io.js';
+import type { Connected, Dispatch, Session, SessionOptions, Timings, TracedDispatch } from './session.js';
+import { headSize, recordExchange, type ConnectionTrace } from './trace.js';
 
-export type RequestBody = Uint8Array | AsyncIterable<Uint8Array> | null;
+export type { Connected, Dispatch, RawResponse, RequestBody, Timings } from './session.js';
 
-export interface Timings {
-  /** Milliseconds, on this connection's first request only (0 when reused). */
-  lookup: number;
-  connect: number;
-  tls: number;
-  /** From the request being written to the response head. */
-  firstByte: number;
-}
-
-export interface RawResponse {
-  status: number;
-  reason: string;
-  minor: 0 | 1;
-  headers: HeaderList;
-  body: ResponseBody;
-  /** The connection was reused from an earlier request. */
-  reused: boolean;
-  timings: Timings;
-}
-
-/** A request as the pool hands it to a connection. */
-export interface Dispatch {
-  method: string;
-  target: string;
-  headers: HeaderList;
-  body: RequestBody;
-  minor: 0 | 1;
-  headersTimeout: number;
-  bodyTimeout: number;
-  signal: AbortSignal | undefined;
-  resolve(response: RawResponse): void;
-  reject(error: Error): void;
-  /** A retry of an idempotent request that failed on a reused connection. */
-  retried: boolean;
-  /** Set once any response byte for it has been parsed. */
-  answered: boolean;
-  /** When it was handed to the connection, and when its last byte was written (0 until then). */
-  sentAt: number;
-  writtenAt: number;
-  /** Its response body, once the head has arrived. */
-  response?: ResponseBody;
-  onAbort?: () => void;
-}
-
-export interface ConnectionOptions {
-  pipelining: number;
-  keepAliveTimeout: number;
-  keepAliveMaxTimeout: number;
-  limits?: Partial<HttpLimits>;
+export interface ConnectionOptions extends SessionOptions {
   timings: Omit<Timings, 'firstByte'>;
-  /** Time and timers: the stack's clock, so a simulated network times out on its own time. */
-  clock: Pick<ProtocolStack, 'now' | 'setTimer' | 'clearTimer'>;
-  /** A response completed: the connection may take more work. */
-  onReady(connection: ClientConnection): void;
-  /** The connection is gone; `orphans` are requests that never got an answer. */
-  onClose(connection: ClientConnection, orphans: Dispatch[], error: Error | null): void;
+  /** Where its exchanges are recorded, and what to say about the connection; none: nothing is built. */
+  trace?: ConnectionTrace;
 }
 
 const READ_SIZE = 64 * 1024;
@@ -95,7 +47,11 @@ export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method);
 }
 
-export class ClientConnection {
+/** The HTTP/1.1 session: one request at a time on the wire, or pipelined in order. */
+export const http1Session = (connected: Connected, options: SessionOptions): ClientConnection =>
+  new ClientConnection(connected.io, { ...options, timings: connected.timings, ...(connected.trace ? { trace: connected.trace } : {}) });
+
+export class ClientConnection implements Session {
   readonly inFlight: Dispatch[] = [];
   /** Responses completed on this connection. */
   completed = 0;
@@ -129,6 +85,8 @@ export class ClientConnection {
         onHead: (head) => this.onHead(head),
         onBody: (view) => {
           this.bodyAt = this.options.clock.now();
+          const traced = this.inFlight[0]?.traced;
+          if (traced) traced.bodySize! += view.length;
           this.current?.push(view);
         },
         onEnd: (trailers) => this.onEnd(trailers),
@@ -150,6 +108,10 @@ export class ClientConnection {
 
   get idle(): boolean {
     return this.inFlight.length === 0 && !this.closed;
+  }
+
+  get load(): number {
+    return this.inFlight.length;
   }
 
   send(d: Dispatch): void {
@@ -215,7 +177,12 @@ export class ClientConnection {
     if (framing === 'length' && bytes && !declared) extra.push(['Content-Length', String(body.length)]);
     if (framing === 'close') throw new HttpError('ERR_HTTP_BAD_HEADER_VALUE', 'a streamed body over HTTP/1.0 needs a content-length');
     if (framing === 'chunked') extra.push(['Transfer-Encoding', 'chunked']);
-    const head = serializeRequestHead(d.method, d.target, extra.length ? [...headers, ...extra] : headers, d.minor);
+    const sent = extra.length ? [...headers, ...extra] : headers;
+    const head = serializeRequestHead(d.method, d.target, sent, d.minor);
+    if (d.traced) {
+      d.traced.requestHeaders = sent;
+      d.traced.requestBodySize = body instanceof Uint8Array ? body.length : 0;
+    }
     if (body instanceof Uint8Array) {
       if (body.length <= COALESCE) {
         const both = new Uint8Array(head.length + body.length);
@@ -232,6 +199,7 @@ export class ClientConnection {
     if (body === null) return;
     for await (const piece of body) {
       if (this.closed) return;
+      if (d.traced) d.traced.requestBodySize! += piece.length;
       if (framing === 'chunked') for (const part of chunk(piece)) await this.io.write(part);
       else await this.io.write(piece);
     }
@@ -258,6 +226,14 @@ export class ClientConnection {
     d.response = body;
     const now = this.options.clock.now();
     this.bodyAt = now;
+    if (d.traced) {
+      d.traced.headAt = now;
+      d.traced.status = head.status;
+      d.traced.statusText = head.reason;
+      d.traced.responseHeaders = head.headers;
+      d.traced.headSize = headSize(head.minor, head.status, head.reason, head.headers);
+      d.traced.bodySize = 0;
+    }
     this.watch();
     const timings: Timings = this.completed === 0 ? { ...this.options.timings, firstByte: now - d.sentAt } : { lookup: 0, connect: 0, tls: 0, firstByte: now - d.sentAt };
     d.resolve({ status: head.status, reason: head.reason, minor: head.minor, headers: head.headers, body, reused: this.completed > 0, timings });
@@ -270,6 +246,7 @@ export class ClientConnection {
     }
     const d = this.inFlight.shift();
     if (d?.onAbort) d.signal!.removeEventListener('abort', d.onAbort);
+    if (d?.traced && this.options.trace) this.record(d, d.traced, this.options.trace);
     this.completed++;
     const body = this.current;
     this.current = null;
@@ -278,6 +255,28 @@ export class ClientConnection {
     if (this.inFlight.length === 0) this.idleSince = this.turnAt;
     this.watch();
     body?.end(trailers);
+  }
+
+  /** The exchange `d` has ended: its HttpEvent, from what was noted along the way. */
+  private record(d: Dispatch, t: TracedDispatch, trace: ConnectionTrace): void {
+    recordExchange(trace, {
+      method: d.method,
+      url: t.url,
+      minor: d.minor,
+      requestHeaders: t.requestHeaders ?? d.headers,
+      requestBodySize: t.requestBodySize ?? 0,
+      status: t.status ?? 0,
+      statusText: t.statusText ?? '',
+      responseHeaders: t.responseHeaders ?? [],
+      responseHeadSize: t.headSize ?? -1,
+      responseBodySize: t.bodySize ?? 0,
+      reused: this.completed > 0,
+      start: t.start,
+      sendAt: d.sentAt,
+      writtenAt: d.writtenAt || d.sentAt,
+      headAt: t.headAt ?? d.sentAt,
+      endAt: this.options.clock.now(),
+    });
   }
 
   /** When the current wait ends: idle, waiting for a final head, or waiting for body bytes. */

@@ -1,7 +1,9 @@
 /**
  * A pool of connections to one origin: requests wait in a queue, go to an
  * idle connection (or a pipelining one), and new connections are opened up
- * to a limit. A request that dies on a reused connection before any answer
+ * to a limit. It knows its connections only as sessions (session.ts): can
+ * this one take the request, send it, is it idle, destroy it; HTTP/1.1's
+ * connection is the session it makes unless it is given another factory. A request that dies on a reused connection before any answer
  * (the server had closed it while it sat idle: the commonest failure of
  * keep-alive clients) is retried once on a fresh connection if it is
  * idempotent and its body can be sent again.
@@ -9,13 +11,10 @@
 import { HttpError } from '../wire/http/errors.js';
 import type { HttpLimits } from '../wire/http/types.js';
 import type { ProtocolStack } from '../stack/types.js';
-import { abortError, ClientConnection, isIdempotent, type Dispatch, type Timings } from './connection.js';
-import type { Io } from './io.js';
+import { abortError, http1Session, isIdempotent } from './connection.js';
+import type { Connected, Dispatch, Session, SessionFactory } from './session.js';
 
-export interface Connected {
-  io: Io;
-  timings: Omit<Timings, 'firstByte'>;
-}
+export type { Connected } from './session.js';
 
 export interface PoolOptions {
   /** Opens one raw connection (direct, through TLS, or through a proxy tunnel). */
@@ -30,6 +29,8 @@ export interface PoolOptions {
   maxQueue: number;
   limits?: Partial<HttpLimits>;
   clock: Pick<ProtocolStack, 'now' | 'setTimer' | 'clearTimer'>;
+  /** Makes the session that carries requests over each new connection: HTTP/1.1's by default. */
+  session?: SessionFactory;
 }
 
 interface Waiting extends Dispatch {
@@ -40,7 +41,7 @@ interface Waiting extends Dispatch {
 }
 
 export class Pool {
-  private readonly connections = new Set<ClientConnection>();
+  private readonly connections = new Set<Session>();
   private readonly queue: Waiting[] = [];
   private connecting = 0;
   private closed = false;
@@ -111,13 +112,13 @@ export class Pool {
   }
 
   /** An idle connection first, else the least busy one that may pipeline this request. */
-  private pick(d: Waiting): ClientConnection | null {
-    let best: ClientConnection | null = null;
+  private pick(d: Waiting): Session | null {
+    let best: Session | null = null;
     for (const c of this.connections) {
       if (d.freshOnly && c.completed > 0) continue;
       if (!c.canTake(d)) continue;
-      if (c.inFlight.length === 0) return c;
-      if (!best || c.inFlight.length < best.inFlight.length) best = c;
+      if (c.idle) return c;
+      if (!best || c.load < best.load) best = c;
     }
     return best;
   }
@@ -125,19 +126,21 @@ export class Pool {
   private open(): void {
     this.connecting++;
     this.options.connect().then(
-      ({ io, timings }) => {
+      (connected) => {
         this.connecting--;
-        if (this.closed) return io.close();
-        const c = new ClientConnection(io, {
+        if (this.closed) return connected.io.close();
+        // The pool forgets the session it made, whatever object the session names in its events (a wrapper may pass on its inner one).
+        let made: Session | null = null;
+        const c = (this.options.session ?? http1Session)(connected, {
           pipelining: this.options.pipelining,
           keepAliveTimeout: this.options.keepAliveTimeout,
           keepAliveMaxTimeout: this.options.keepAliveMaxTimeout,
           limits: this.options.limits,
-          timings,
           clock: this.options.clock,
           onReady: () => this.pump(),
-          onClose: (conn, orphans, error) => this.lost(conn, orphans, error),
+          onClose: (conn, orphans, error) => this.lost(made ?? conn, orphans, error),
         });
+        made = c;
         this.connections.add(c);
         this.pump();
       },
@@ -150,7 +153,7 @@ export class Pool {
     );
   }
 
-  private lost(c: ClientConnection, orphans: Dispatch[], error: Error | null): void {
+  private lost(c: Session, orphans: Dispatch[], error: Error | null): void {
     this.connections.delete(c);
     const reused = c.completed > 0;
     const retry: Waiting[] = [];

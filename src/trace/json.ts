@@ -14,12 +14,16 @@ export interface TraceDocument {
   events: TraceEvent[];
 }
 
-/** Keys in the order of `CallEvent`, then those of `HttpEvent`; anything else follows, sorted. */
+/** Keys in the order of `CallEvent`, `HttpEvent` and `DnsEvent`; anything else follows, sorted. */
 const CALL_KEYS = ['kind', 'seq', 'who', 'stack', 'call', 'fd', 'start', 'waited', 'address', 'port', 'local', 'length', 'result', 'error', 'note'];
 const HTTP_KEYS = [
   'kind', 'seq', 'who', 'stack', 'fd', 'method', 'url', 'httpVersion', 'requestHeaders', 'requestBodySize', 'status', 'statusText',
-  'responseHeaders', 'responseBodySize', 'responseHeadSize', 'start', 'timings', 'serverAddress', 'connection',
+  'responseHeaders', 'responseBodySize', 'responseHeadSize', 'start', 'timings', 'serverAddress', 'connection', 'reused',
 ];
+const DNS_KEYS = [
+  'kind', 'seq', 'who', 'stack', 'phase', 'fd', 'transport', 'server', 'id', 'name', 'type', 'start', 'size', 'elapsed', 'rcode', 'truncated', 'answers', 'error',
+];
+const KINDS = new Set(['call', 'http', 'dns']);
 const TIMING_KEYS = ['dns', 'connect', 'send', 'wait', 'receive'];
 
 export function renderJson(events: readonly TraceEvent[], meta: Readonly<Record<string, unknown>> = {}): string {
@@ -34,7 +38,7 @@ export function parseTraceJson(json: string): TraceDocument {
   if (doc.version !== TRACE_JSON_VERSION) throw new TypeError(`trace JSON: version ${String(doc.version)} is not ${TRACE_JSON_VERSION}`);
   if (!Array.isArray(doc.events)) throw new TypeError('trace JSON: events is not an array');
   for (const [i, e] of doc.events.entries()) {
-    if (!e || typeof e !== 'object' || (e.kind !== 'call' && e.kind !== 'http')) throw new TypeError(`trace JSON: event ${i} has no kind 'call' or 'http'`);
+    if (!e || typeof e !== 'object' || !KINDS.has(e.kind)) throw new TypeError(`trace JSON: event ${i} has no kind 'call', 'http' or 'dns'`);
     if (typeof e.who !== 'string' || typeof e.start !== 'number' || typeof e.seq !== 'number') throw new TypeError(`trace JSON: event ${i} lacks who, seq or start`);
   }
   const meta = doc.meta && typeof doc.meta === 'object' && !Array.isArray(doc.meta) ? doc.meta : {};
@@ -42,7 +46,7 @@ export function parseTraceJson(json: string): TraceDocument {
 }
 
 function orderEvent(e: TraceEvent): Record<string, unknown> {
-  const out = ordered(e as unknown as Record<string, unknown>, e.kind === 'http' ? HTTP_KEYS : CALL_KEYS);
+  const out = ordered(e as unknown as Record<string, unknown>, e.kind === 'http' ? HTTP_KEYS : e.kind === 'dns' ? DNS_KEYS : CALL_KEYS);
   if (e.kind === 'http') out.timings = ordered(e.timings, TIMING_KEYS);
   return out;
 }

@@ -10,9 +10,11 @@
  *  - a UDP sendto to an owned endpoint is paired with the owner's recvfrom of
  *    the same size, which tells the sender's port;
  *  - a stream read is matched, byte for byte, with the peer's write that sent
- *    its first byte.
+ *    its first byte;
+ *  - a socket is a resolver's when the resolver recorded a DNS question on it
+ *    (a DnsEvent naming its `who` and descriptor), and only then.
  */
-import type { CallEvent, HttpEvent } from '../trace-events.js';
+import type { CallEvent, DnsEvent, HttpEvent } from '../trace-events.js';
 import { hostPort } from '../wire/address.js';
 import { closeThatEnded, CLOSED_WHILE_WAITING } from './text.js';
 
@@ -58,8 +60,12 @@ export class Model {
   /** Reads placed where the bytes they got were written, and waits placed after the close that ended them. */
   private readonly places = new Map<CallEvent, { time: number; seq: number }>();
 
-  constructor(calls: readonly CallEvent[]) {
+  /** Sockets a resolver asked its questions on. */
+  private readonly dnsSockets = new Set<Sock>();
+
+  constructor(calls: readonly CallEvent[], dns: readonly DnsEvent[] = []) {
     this.assign(calls);
+    this.resolvers(dns);
     this.own(calls);
     this.pairStreams(calls);
     this.pairDatagrams(calls);
@@ -98,6 +104,21 @@ export class Model {
       this.sockOf.set(e, s);
       if (!s.proto) s.proto = protoFromCall(e.call);
     }
+  }
+
+  /** The socket each DNS question went out on: the newest on its descriptor born before the question was sent. */
+  private resolvers(dns: readonly DnsEvent[]): void {
+    for (const q of dns) {
+      if (q.phase !== 'query') continue;
+      let s: Sock | undefined;
+      for (const c of this.sockets.get(`${q.who}\u0000${q.fd}`) ?? []) if (c.birth <= q.start) s = c;
+      if (s) this.dnsSockets.add(s);
+    }
+  }
+
+  /** Did a resolver ask a DNS question on this socket? */
+  isDns(s: Sock | undefined): boolean {
+    return s !== undefined && this.dnsSockets.has(s);
   }
 
   private list(who: string, fd: number): Sock[] {

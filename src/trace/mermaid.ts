@@ -2,7 +2,8 @@
  * A sequence diagram drawn from a real trace: the arrows of a textbook
  * socket exchange (prepare a descriptor, connect and its OK, write, read,
  * close, the gethostbyname request and its answer) with the real
- * descriptors, addresses, ports and byte counts. Who talks to whom, and when
+ * descriptors, addresses, ports and byte counts. Which datagrams were DNS is
+ * what the resolver recorded (its DnsEvents), not a guess from names or ports. Who talks to whom, and when
  * each call is placed, is the model's (mermaid-model.ts).
  *
  * The side that connected (or sent first) is drawn as the application: its
@@ -18,7 +19,7 @@
  * follow the bytes (the data before a FIN that followed it). A wait ended by
  * the side's own close is placed after that close.
  */
-import type { CallEvent, HttpEvent, TraceEvent } from '../trace-events.js';
+import type { CallEvent, DnsEvent, HttpEvent, TraceEvent } from '../trace-events.js';
 import { Model, NETWORK, type Sock } from './mermaid-model.js';
 import { hostPort } from '../wire/address.js';
 import { describeError, CLOSED_WHILE_WAITING } from './text.js';
@@ -49,7 +50,8 @@ interface Item {
 export function renderMermaid(events: readonly TraceEvent[], options: MermaidOptions = {}): string {
   const calls = events.filter((e): e is CallEvent => e.kind === 'call').sort(byStart);
   const https = events.filter((e): e is HttpEvent => e.kind === 'http').sort(byStart);
-  const model = new Model(calls);
+  const dns = events.filter((e): e is DnsEvent => e.kind === 'dns');
+  const model = new Model(calls, dns);
   const ids = new Ids();
   const used = new Set<string>();
   const p = (who: string): string => {
@@ -152,7 +154,7 @@ function drawCall(model: Model, e: CallEvent, p: (who: string) => string): strin
       if (answering) return note(label);
       const peer = s?.proto === 'udp' ? udpPeer(model, e, s) : s ? model.streamPeer(s) : undefined;
       if (peer === undefined) return failed ? self(label) : note(label);
-      const udpDns = s?.proto === 'udp' && isDnsish(peer, s.remote);
+      const udpDns = s?.proto === 'udp' && model.isDns(s);
       return [arrow(me, p(peer), udpDns ? 'dashed' : 'solid', failed, udpDns ? `gethostbyname request: ${label}` : label)];
     }
     case 'read': {
@@ -165,7 +167,7 @@ function drawCall(model: Model, e: CallEvent, p: (who: string) => string): strin
         // End of stream: a traced peer's close was already drawn; an untraced one's is model.
         return s?.peer ? note(`${label} → 0 B, end of stream`) : [arrow(p(peer), me, 'dashed', false, `${label} → 0 B, end of stream`)];
       }
-      const udpDns = s?.proto === 'udp' && isDnsish(peer, s.remote);
+      const udpDns = s?.proto === 'udp' && model.isDns(s);
       return [arrow(p(peer), me, udpDns ? 'dashed' : 'solid', false, `${udpDns ? 'answer: ' : ''}${label} → ${e.result} B`)];
     }
     case 'sendto': {
@@ -173,7 +175,7 @@ function drawCall(model: Model, e: CallEvent, p: (who: string) => string): strin
       const label = `sendto(fd ${e.fd}, ${e.length ?? '?'} B, ${e.address ?? '?'}, ${e.port ?? '?'})${failed ? ` ✗ ${e.error}` : ''}`;
       const target = model.udpTargets.get(e)?.who ?? (e.address !== undefined ? model.whoAt('udp', to) : NETWORK);
       if (answering && target !== NETWORK) return note(label);
-      const dns = isDnsish(target, to);
+      const dns = model.isDns(s);
       return [arrow(me, p(target), dns ? 'dashed' : 'solid', failed, dns ? `gethostbyname request: ${label}` : label)];
     }
     case 'recvfrom': {
@@ -183,7 +185,7 @@ function drawCall(model: Model, e: CallEvent, p: (who: string) => string): strin
       const result = `${label} → ${e.result} B from ${from}`;
       const source = e.address !== undefined ? model.whoAt('udp', from) : NETWORK;
       if (answering && source !== NETWORK) return note(result);
-      const dns = isDnsish(source, from);
+      const dns = model.isDns(s);
       return [arrow(p(source), me, dns ? 'dashed' : 'solid', false, dns ? `answer: ${result}` : result)];
     }
     case 'shutdown':
@@ -281,8 +283,4 @@ const KEYWORDS = new Set([
 
 function byStart(a: TraceEvent, b: TraceEvent): number {
   return a.start - b.start || a.seq - b.seq;
-}
-
-function isDnsish(who: string, endpoint: string | undefined): boolean {
-  return /dns|resolver|nameserver/i.test(who) || (endpoint !== undefined && /:53$/.test(endpoint));
 }

@@ -197,4 +197,13 @@ test('-w warns about a variable it does not know; --har and --html say what they
   assert.match(r.stderr, new RegExp(`^protostack get: wrote ${html} \\(HTML report\\)$`, 'm'));
   assert.equal((JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: unknown[] } }).log.entries.length, 1);
   assert.match(readFileSync(html, 'utf8'), /<html/i);
+  // The client recorded the exchanges itself: with -L each hop is an entry, the later ones on the kept connection.
+  const hops = join(dir, 'hops.har');
+  assert.equal((await cli(['get', '-L', '--har', hops, `${base}/r1`])).code, 0);
+  type Entry = { response: { status: number; headersSize: number }; timings: { dns: number; connect: number }; connection: string };
+  const entries = (JSON.parse(readFileSync(hops, 'utf8')) as { log: { entries: Entry[] } }).log.entries;
+  assert.deepEqual(entries.map((e) => e.response.status), [301, 302, 200]);
+  assert.ok(entries.every((e) => e.response.headersSize > 0 && e.connection === entries[0]!.connection));
+  assert.ok(entries[0]!.timings.connect >= 0);
+  assert.deepEqual(entries.slice(1).map((e) => [e.timings.dns, e.timings.connect]), [[-1, -1], [-1, -1]]);
 });

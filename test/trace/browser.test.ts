@@ -16,7 +16,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SocketLibrary } from '../../src/socket/library.js';
 import { KernelStack } from '../../src/stack/kernel/stack.js';
-import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace-events.js';
+import { Resolver } from '../../src/dns/resolver.js';
+import { serveDns } from '../../src/dns/server.js';
+import { parseZone } from '../../src/dns/zone-file.js';
+import { exchangeOn } from '../../src/http/exchange.js';
+import { TraceLog, type CallEvent, type DnsEvent, type TraceEvent } from '../../src/trace-events.js';
 import { mermaidBundle, renderHtml } from '../../src/trace/html.js';
 import { renderMermaid } from '../../src/trace/mermaid.js';
 
@@ -24,22 +28,18 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/', import.meta.url));
 const LOOPBACK = '127.0.0.1';
 
-/** The seed's whole flow on loopback: a lookup over UDP, then socket, connect, write, read, close with a web server. */
+/**
+ * The seed's whole flow on loopback: a lookup over UDP (the project's resolver asking its DNS
+ * server), then socket, connect, write, read, close with a web server. The resolver and the
+ * exchange record their own DNS and HTTP events.
+ */
 async function seedTrace(): Promise<{ events: TraceEvent[]; webPort: number; dnsPort: number }> {
   const trace = new TraceLog();
   const lib = (label: string) => new SocketLibrary(new KernelStack(), { label, trace });
   const client = lib('client');
-  const dns = lib('dns-server');
   const server = lib('server');
-
-  const dfd = await dns.socket('udp');
-  await dns.bind(dfd, LOOPBACK, 0);
-  const dnsPort = (await dns.getsockname(dfd)).port;
-  const answered = (async () => {
-    const q = await dns.recvfrom(dfd, new Uint8Array(512));
-    await dns.sendto(dfd, new Uint8Array(45), q.address, q.port);
-    await dns.close(dfd);
-  })();
+  const zone = parseZone('$ORIGIN example.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 127.0.0.1\n');
+  const dns = await serveDns(lib('dns-server'), [zone], { address: LOOPBACK, port: 0 });
 
   const lfd = await server.socket('tcp');
   await server.bind(lfd, LOOPBACK, 0);
@@ -54,35 +54,22 @@ async function seedTrace(): Promise<{ events: TraceEvent[]; webPort: number; dns
     await server.close(lfd);
   })();
 
-  const t0 = performance.now();
-  const ufd = await client.socket('udp');
-  await client.sendto(ufd, new Uint8Array(29), LOOPBACK, dnsPort);
-  await client.recvfrom(ufd, new Uint8Array(512));
-  await client.close(ufd);
-  await answered;
-  const t1 = performance.now();
+  const t0 = client.stack.now();
+  const resolver = new Resolver({ lib: client, trace, servers: [`${LOOPBACK}:${dns.port}`], resolvConf: false, hosts: false, cache: false, timeout: 2000 });
+  const address = await resolver.gethostbyname('www.example.test');
+  await resolver.close();
+  const t1 = client.stack.now();
   const fd = await client.socket('tcp');
-  await client.connect(fd, LOOPBACK, webPort);
+  await client.connect(fd, address, webPort);
   const local = await client.getsockname(fd);
-  const t2 = performance.now();
-  await client.write(fd, Buffer.from(`GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n`));
-  const t3 = performance.now();
+  const connection = { sink: trace, who: client.label, stack: client.stack.name, fd, serverAddress: address, connection: `${local.address}:${local.port}`, dns: t1 - t0, connect: client.stack.now() - t1 };
   const buf = new Uint8Array(4096);
-  let t4 = 0;
-  while ((await client.read(fd, buf)) > 0) t4 ||= performance.now();
-  const t5 = performance.now();
+  await exchangeOn(client, fd, { method: 'GET', url: `http://www.example.test:${webPort}/`, headers: [['Host', `www.example.test:${webPort}`]], version: '1.1' }, { buffer: buf, trace: connection, start: t0 });
+  while ((await client.read(fd, buf)) > 0);
   await client.close(fd);
   await served;
-
-  const http: HttpEvent = {
-    kind: 'http', seq: 0, who: 'client', stack: 'kernel', fd, method: 'GET', url: `http://${LOOPBACK}:${webPort}/`, httpVersion: '1.1',
-    requestHeaders: [['Host', 'www.example.test']], requestBodySize: 0, status: 200, statusText: 'OK',
-    responseHeaders: [['Content-Length', String(body.length)], ['Connection', 'close']], responseBodySize: body.length, responseHeadSize: 61,
-    start: t0, timings: { dns: t1 - t0, connect: t2 - t1, send: t3 - t2, wait: t4 - t3, receive: t5 - t4 },
-    serverAddress: LOOPBACK, connection: `${local.address}:${local.port}`,
-  };
-  trace.record(http);
-  return { events: trace.events, webPort, dnsPort };
+  await dns.close();
+  return { events: trace.events, webPort, dnsPort: dns.port };
 }
 
 /** A trace made to break things: keywords as names, Mermaid and HTML syntax in every string. */
@@ -94,6 +81,7 @@ function hostileTrace(): TraceEvent[] {
   call('end', { call: 'connect', fd: 3, address: '::1', port: 8080, error: 'ECONNREFUSED' });
   call('x;y#z%%{init: {"theme":"dark"}}%%', { call: 'socket', fd: 3, result: 3, note: '<img src=x onerror=alert(1)>' });
   call('<script>alert(1)</script>', { call: 'nowrap:', fd: 3, result: 'style:#fff;' });
+  // Hand-built on purpose: no client would record these names and texts.
   events.push({
     kind: 'http', seq: events.length, who: 'end', stack: 'kernel', fd: 3, method: 'GET', url: 'http://[::1]:8080/a;b?c=<d>&e="f"#g;h', httpVersion: '1.1',
     requestHeaders: [], requestBodySize: 0, status: 404, statusText: 'Not <Found>; classDef x', responseHeaders: [], responseBodySize: 0,
@@ -160,14 +148,16 @@ test('the HTML report draws its diagram offline in headless Chromium', { timeout
     // The drawing has the real participants and calls; Mermaid's #58; came out as ':'.
     const drawn = (await report.page.locator('#diagram svg').textContent()) ?? '';
     assert.match(drawn, new RegExp(`server \\(web server on 127\\.0\\.0\\.1:${webPort}\\)`));
-    assert.match(drawn, new RegExp(`dns-server \\(udp 127\\.0\\.0\\.1:${dnsPort}\\)`));
+    assert.match(drawn, new RegExp(`dns-server \\(tcp 127\\.0\\.0\\.1:${dnsPort}; udp 127\\.0\\.0\\.1:${dnsPort}\\)`));
     assert.match(drawn, new RegExp(`connect\\(fd 3, 127\\.0\\.0\\.1, ${webPort}\\)`));
     assert.match(drawn, /OK \(accept\(fd 3\) → fd 4, from 127\.0\.0\.1:\d+\)/);
-    assert.match(drawn, /gethostbyname request: sendto\(fd 3, 29 B, 127\.0\.0\.1/);
+    const query = events.find((e): e is DnsEvent => e.kind === 'dns' && e.phase === 'query')!;
+    assert.ok(drawn.includes(`gethostbyname request: sendto(fd 3, ${query.size} B, 127.0.0.1, ${dnsPort})`), drawn);
     assert.match(drawn, /read\(fd 3, buffer 4096 B\) → \d+ B/);
     assert.equal(await report.page.locator('#diagram svg .messageText').count() > 15, true);
     assert.match((await report.page.locator('#timeline').textContent()) ?? '', /client\s+connect\(fd 3, 127\.0\.0\.1:\d+\)\s+= ok/);
     assert.equal(await report.page.locator('#http tbody tr').count(), 1);
+    assert.match((await report.page.locator('#http tbody tr').textContent()) ?? '', new RegExp(`GET.*www\\.example\\.test:${webPort}/.*200`), 'the row is the exchange the client recorded');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     const shot = join(ARTIFACTS, 'trace-report.png');

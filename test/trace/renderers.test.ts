@@ -1,12 +1,13 @@
 /**
  * The renderers of one trace, made from a real exchange on 127.0.0.1: a
- * client looks a name up over UDP, fails once to connect, then talks to a
- * web server; every side is traced. The Mermaid diagram must tell that story
+ * client looks a name up over UDP with the project's resolver, fails once to
+ * connect, then talks to a web server with `exchangeOn`; every side is
+ * traced, and the resolver and the exchange record their own DNS and HTTP
+ * events (nothing here builds one by hand). The Mermaid diagram must tell that story
  * with the real descriptors, ports and byte counts; the JSON must read back;
  * the HAR must satisfy the HAR 1.2 JSON schema.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { before, test } from 'node:test';
 import { Resolver } from '../../src/dns/resolver.js';
@@ -14,14 +15,16 @@ import { serveDns } from '../../src/dns/server.js';
 import { parseZone } from '../../src/dns/zone-file.js';
 import { SocketLibrary } from '../../src/socket/library.js';
 import { KernelStack } from '../../src/stack/kernel/stack.js';
-import { TraceLog, type CallEvent, type HttpEvent, type TraceEvent } from '../../src/trace-events.js';
+import { exchangeOn } from '../../src/http/exchange.js';
+import { TraceLog, type CallEvent, type DnsEvent, type HttpEvent, type TraceEvent } from '../../src/trace-events.js';
+import { decodeMessage, encodeMessage } from '../../src/wire/dns/message.js';
+import { CLASS, TYPE } from '../../src/wire/dns/types.js';
 import { renderHar } from '../../src/trace/har.js';
 import { parseTraceJson, renderJson } from '../../src/trace/json.js';
 import { mermaidText, renderMermaid } from '../../src/trace/mermaid.js';
+import { harValidator } from './har-schema.js';
 
 const LOOPBACK = '127.0.0.1';
-const QUERY = new Uint8Array(33).fill(1);
-const ANSWER = new Uint8Array(49).fill(2);
 const REQUEST = 'GET /?q=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: a=1; b=2\r\nConnection: close\r\n\r\n';
 const BODY = 'hello from the web server\n';
 const RESPONSE = `HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nSet-Cookie: s=xyz; Path=/; HttpOnly\r\nContent-Length: ${BODY.length}\r\nConnection: close\r\n\r\n${BODY}`;
@@ -33,6 +36,9 @@ interface Exchange {
   webPort: number;
   clientTcpPort: number;
   refusedPort: number;
+  /** Bytes of the DNS query and of its answer. */
+  query: number;
+  answer: number;
 }
 
 let x: Exchange;
@@ -57,13 +63,17 @@ async function exchange(): Promise<Exchange> {
   const dns = lib('dns-server');
   const server = lib('server');
 
-  // The DNS server answers one query.
+  // The DNS server answers one query: the name is 127.0.0.1.
   const dfd = await dns.socket('udp');
   await dns.bind(dfd, LOOPBACK, 0);
   const dnsPort = (await dns.getsockname(dfd)).port;
   const answered = (async () => {
-    const q = await dns.recvfrom(dfd, new Uint8Array(512));
-    await dns.sendto(dfd, ANSWER, q.address, q.port);
+    const buffer = new Uint8Array(512);
+    const q = await dns.recvfrom(dfd, buffer);
+    const asked = decodeMessage(buffer.subarray(0, q.bytes));
+    const name = asked.questions[0]!.name;
+    const reply = encodeMessage({ ...asked, qr: true, aa: true, answers: [{ name, type: TYPE.A, class: CLASS.IN, ttl: 300, data: LOOPBACK }], edns: null });
+    await dns.sendto(dfd, reply, q.address, q.port);
     await dns.close(dfd);
     return q.port;
   })();
@@ -88,71 +98,34 @@ async function exchange(): Promise<Exchange> {
   })();
 
   // The client: the lookup, a refused connect, then the seed's steps.
-  const t0 = performance.now();
-  const ufd = await client.socket('udp');
-  await client.sendto(ufd, QUERY, LOOPBACK, dnsPort);
-  await client.recvfrom(ufd, new Uint8Array(512));
-  await client.close(ufd);
+  const t0 = client.stack.now();
+  const resolver = new Resolver({ lib: client, trace, servers: [`${LOOPBACK}:${dnsPort}`], resolvConf: false, hosts: false, cache: false, timeout: 2000 });
+  assert.equal(await resolver.gethostbyname('www.example.test'), LOOPBACK);
+  await resolver.close();
   const clientUdpPort = await answered;
+  const t1 = client.stack.now();
 
   const refusedPort = await freePort();
   const bad = await client.socket('tcp');
   await assert.rejects(client.connect(bad, LOOPBACK, refusedPort), { code: 'ECONNREFUSED' });
   await client.close(bad);
 
-  const t1 = performance.now();
+  const t2 = client.stack.now();
   const fd = await client.socket('tcp');
   await client.connect(fd, LOOPBACK, webPort);
   const clientTcpPort = (await client.getsockname(fd)).port;
-  const t2 = performance.now();
-  await client.write(fd, Buffer.from(REQUEST));
-  const t3 = performance.now();
+  const connection = { sink: trace, who: client.label, stack: client.stack.name, fd, serverAddress: LOOPBACK, connection: `${LOOPBACK}:${clientTcpPort}`, dns: t1 - t0, connect: client.stack.now() - t2 };
   const buf = new Uint8Array(4096);
-  let response = 0;
-  let t4 = 0;
-  for (;;) {
-    const n = await client.read(fd, buf);
-    if (n === 0) break;
-    if (!t4) t4 = performance.now();
-    response += n;
-  }
-  const t5 = performance.now();
+  const request = { method: 'GET', url: `http://${LOOPBACK}:${webPort}/?q=1#top`, version: '1.1' as const, headers: [['Host', LOOPBACK], ['Cookie', 'a=1; b=2'], ['Connection', 'close']] as [string, string][] };
+  const done = await exchangeOn(client, fd, request, { buffer: buf, trace: connection, start: t0 });
+  assert.equal(done.sent, REQUEST.length);
+  while ((await client.read(fd, buf)) > 0);
   await client.close(fd);
   await served;
-  assert.equal(response, RESPONSE.length);
+  assert.equal(done.received, RESPONSE.length);
+  const dnsEvents = trace.events.filter((e): e is DnsEvent => e.kind === 'dns');
 
-  const http: HttpEvent = {
-    kind: 'http',
-    seq: 0,
-    who: 'client',
-    stack: 'kernel',
-    fd,
-    method: 'GET',
-    url: `http://${LOOPBACK}:${webPort}/?q=1#top`,
-    httpVersion: '1.1',
-    requestHeaders: [
-      ['Host', LOOPBACK],
-      ['Cookie', 'a=1; b=2'],
-      ['Connection', 'close'],
-    ],
-    requestBodySize: 0,
-    status: 200,
-    statusText: 'OK',
-    responseHeaders: [
-      ['Content-Type', 'text/plain; charset=utf-8'],
-      ['Set-Cookie', 's=xyz; Path=/; HttpOnly'],
-      ['Content-Length', String(BODY.length)],
-      ['Connection', 'close'],
-    ],
-    responseBodySize: BODY.length,
-    responseHeadSize: RESPONSE.length - BODY.length,
-    start: t0,
-    timings: { dns: t1 - t0, connect: t2 - t1, send: t3 - t2, wait: t4 - t3, receive: t5 - t4 },
-    serverAddress: LOOPBACK,
-    connection: `${LOOPBACK}:${clientTcpPort}`,
-  };
-  trace.record(http);
-  return { events: trace.events, dnsPort, clientUdpPort, webPort, clientTcpPort, refusedPort };
+  return { events: trace.events, dnsPort, clientUdpPort, webPort, clientTcpPort, refusedPort, query: dnsEvents[0]!.size!, answer: dnsEvents[1]!.size! };
 }
 
 /** Asserts each expected line is in the diagram, in this order. */
@@ -189,12 +162,13 @@ test('the diagram has the seed\'s arrows with the real descriptors, ports and by
     'server->>server: socket(tcp) → fd 3',
     `server->>server: bind(fd 3, 127.0.0.1:0) → 127.0.0.1:${x.webPort}`,
     'server->>server: listen(fd 3, backlog 8) → ok',
-    // gethostbyname request and answer
+    // gethostbyname request and answer, on the socket the resolver recorded its question on
     'client->>client: socket(udp) → fd 3',
-    `client-->>dns_server: gethostbyname request: sendto(fd 3, 33 B, 127.0.0.1, ${x.dnsPort})`,
-    `Note over dns_server: recvfrom(fd 3, buffer 512 B) → 33 B from 127.0.0.1:${x.clientUdpPort}`,
-    `Note over dns_server: sendto(fd 3, 49 B, 127.0.0.1, ${x.clientUdpPort})`,
-    `dns_server-->>client: answer: recvfrom(fd 3, buffer 512 B) → 49 B from 127.0.0.1:${x.dnsPort}`,
+    `client-->>dns_server: gethostbyname request: sendto(fd 3, ${x.query} B, 127.0.0.1, ${x.dnsPort})`,
+    `Note over dns_server: recvfrom(fd 3, buffer 512 B) → ${x.query} B from 127.0.0.1:${x.clientUdpPort}`,
+    `Note over dns_server: sendto(fd 3, ${x.answer} B, 127.0.0.1, ${x.clientUdpPort})`,
+    // The resolver offers one byte more than its EDNS size (1232), to see an oversized reply.
+    `dns_server-->>client: answer: recvfrom(fd 3, buffer 1233 B) → ${x.answer} B from 127.0.0.1:${x.dnsPort}`,
     'client->>client: close(fd 3)',
     // the refused connect, on the same descriptor number reused
     'client->>client: socket(tcp) → fd 3',
@@ -227,7 +201,7 @@ test('a lookup through the project\'s resolver and DNS server is a gethostbyname
   const trace = new TraceLog();
   const zone = parseZone('$ORIGIN example.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n');
   const server = await serveDns(new SocketLibrary(new KernelStack(), { label: 'dns-server', trace }), [zone], { address: LOOPBACK, port: 0 });
-  const resolver = new Resolver({ lib: new SocketLibrary(new KernelStack(), { label: 'client', trace }), servers: [`${LOOPBACK}:${server.port}`], resolvConf: false, hosts: false, cache: false, timeout: 2000 });
+  const resolver = new Resolver({ lib: new SocketLibrary(new KernelStack(), { label: 'client', trace }), trace, servers: [`${LOOPBACK}:${server.port}`], resolvConf: false, hosts: false, cache: false, timeout: 2000 });
   try {
     assert.equal(await resolver.gethostbyname('www.example.test'), '192.0.2.80');
   } finally {
@@ -253,6 +227,16 @@ test('a lookup through the project\'s resolver and DNS server is a gethostbyname
     `Note over dns_server: sendto(fd ${answered.fd}, ${answered.length} B, 127.0.0.1, ${bind.port})`,
     `dns_server-->>client: answer: recvfrom(fd ${got.fd}, buffer ${got.length} B) → ${answered.length} B from 127.0.0.1:${server.port}`,
     `client->>client: close(fd ${sent.fd})`,
+  ]);
+});
+
+test('without the resolver\'s DNS events the same datagrams are plain sendto and recvfrom: the diagram does not guess from names or ports', () => {
+  const withoutDns = x.events.filter((e) => e.kind !== 'dns');
+  const lines = renderMermaid(withoutDns).trimEnd().split('\n');
+  assert.ok(!lines.some((l) => /gethostbyname|answer:/.test(l)), lines.join('\n'));
+  inOrder(lines, [
+    `client->>dns_server: sendto(fd 3, ${x.query} B, 127.0.0.1, ${x.dnsPort})`,
+    `dns_server->>client: recvfrom(fd 3, buffer 1233 B) → ${x.answer} B from 127.0.0.1:${x.dnsPort}`,
   ]);
 });
 
@@ -317,16 +301,7 @@ test('the JSON document reads back to the same events, keys in a fixed order', (
 });
 
 test('the HAR satisfies the HAR 1.2 JSON schema and the spec\'s conventions', () => {
-  const require = createRequire(import.meta.url);
-  const Ajv = (require('ajv') as { default: new (o: object) => AjvLike }).default;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json'));
-  ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
-  ajv.addFormat('ipv4', (s: string) => net.isIPv4(s));
-  ajv.addFormat('ipv6', (s: string) => net.isIPv6(s));
-  ajv.addFormat('uri', (s: string) => URL.canParse(s));
-  for (const schema of Object.values(require('har-schema') as Record<string, object>)) ajv.addSchema(schema);
-  const validate = ajv.getSchema('har.json#')!;
+  const validate = harValidator();
 
   const wallClockAt0 = Date.UTC(2024, 0, 2, 3, 4, 5, 0);
   const har = renderHar(x.events, { creator: { name: 'protostack-test', version: '1.0.0' }, wallClockAt0, page: { title: 'renderers' } });
@@ -377,10 +352,3 @@ test('the HAR satisfies the HAR 1.2 JSON schema and the spec\'s conventions', ()
   delete broken.log.entries[0]!.request.headers;
   assert.equal(validate(broken), false);
 });
-
-interface AjvLike {
-  addMetaSchema(schema: object): void;
-  addFormat(name: string, check: (s: string) => boolean): void;
-  addSchema(schema: object): void;
-  getSchema(id: string): ((data: unknown) => boolean) & { errors?: unknown[] | null } | undefined;
-}
