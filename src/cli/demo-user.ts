@@ -7,7 +7,7 @@
  * the packet capture.
  */
 import { Network } from '../link/network.js';
-import type { LinkStats } from '../link/link.js';
+import type { LinkStats } from '../link/simulated-link.js';
 import { PcapWriter } from '../link/pcap.js';
 import { writePcapFile } from '../link/pcap-file-node.js';
 import { Random } from '../link/random.js';

@@ -1,7 +1,7 @@
 /** UDP endpoints of the user-space stack: binding, exchange, ICMP errors, bounds, and malformed input, on a simulated link. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Link } from '../../../src/link/link.js';
+import type { SimulatedLink as Link } from '../../../src/link/simulated-link.js';
 import { Network } from '../../../src/link/network.js';
 import type { RandomSource } from '../../../src/link/types.js';
 import { SocketError } from '../../../src/socket/errors.js';
