@@ -9,7 +9,7 @@ import { readTextFile } from '#read-file';
 import { DnsError } from '../wire/dns/errors.js';
 import { isSubdomain, nameToWire, normalizeName } from '../wire/dns/name.js';
 import { CLASS, RCODE, TYPE, parseType, typeName, type DnsRecord, type SoaRecord } from '../wire/dns/types.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/ip.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/ip-address.js';
 
 export interface LookupResult {
   rcode: number;
