@@ -38,7 +38,7 @@ import {
   Network,
   SocketLibrary,
   UserStack,
-  type Link,
+  type SimulatedLink as Link,
   type LinkParams,
   type StreamConnection,
   type StreamOptions,

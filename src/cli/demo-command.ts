@@ -10,7 +10,7 @@ import { parseArgs, parseCommand, usageError } from './args.js';
 import { writeReport } from './report.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
-       protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
+       protostack demo --stack user [--loss P] [--corrupt P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
   --objects N     fetch N objects (a page and N-1 pictures); default 1
   --http 1.0|1.1  1.0: a connect…close cycle per object (default);
                   1.1: one connection kept for all of them
@@ -19,6 +19,8 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
                   user: protostack's own TCP/IP, the client, DNS server and web server being
                   three hosts on a simulated link (${USER_DEMO_ADDRESSES.client}, ${USER_DEMO_ADDRESSES.dns}, ${USER_DEMO_ADDRESSES.web}) on virtual time
   --loss P        (--stack user) the probability the link loses a packet, 0 to ${MAX_LOSS}; default 0
+  --corrupt P     (--stack user) the probability the link flips a bit of a packet (the receiver's
+                  checksum drops it), 0 to ${MAX_LOSS}; default 0
   --pcap FILE     (--stack user) write every packet on the link to FILE (tshark -r FILE, Wireshark)
   --seed N        (--stack user) the run's seed, 0 to 4294967295; a seed replays the run to the byte; default 1
   --mermaid       print the trace as a Mermaid sequenceDiagram
@@ -44,6 +46,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         html: { type: 'string' },
         stack: { type: 'string' },
         loss: { type: 'string' },
+        corrupt: { type: 'string' },
         pcap: { type: 'string' },
         seed: { type: 'string' },
       },
@@ -62,16 +65,18 @@ export async function demoCommand(args: string[]): Promise<number> {
   const stack = values.stack ?? 'kernel';
   if (stack !== 'kernel' && stack !== 'user') return usage('--stack is kernel or user');
   const user = stack === 'user';
-  for (const option of ['loss', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
+  for (const option of ['loss', 'corrupt', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
   if (user && values.url) return usage('--url needs --stack kernel: the simulated network reaches no other server');
   const loss = values.loss === undefined ? 0 : Number(values.loss);
   if (values.loss !== undefined && (values.loss.trim() === '' || !(loss >= 0 && loss <= MAX_LOSS))) return usage(`--loss wants a probability from 0 to ${MAX_LOSS}`);
+  const corrupt = values.corrupt === undefined ? 0 : Number(values.corrupt);
+  if (values.corrupt !== undefined && (values.corrupt.trim() === '' || !(corrupt >= 0 && corrupt <= MAX_LOSS))) return usage(`--corrupt wants a probability from 0 to ${MAX_LOSS}`);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (values.seed !== undefined && (!/^\d+$/.test(values.seed) || seed > 0xffff_ffff)) return usage('--seed wants a whole number from 0 to 4294967295');
   if (values.pcap === '') return usage('--pcap wants a file name');
 
   let result: DemoResult | UserDemoResult;
-  if (user) result = await runUserDemo({ objects, http, seed, loss, ...(values.pcap ? { pcap: values.pcap } : {}) });
+  if (user) result = await runUserDemo({ objects, http, seed, loss, corrupt, ...(values.pcap ? { pcap: values.pcap } : {}) });
   else result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
   const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;

@@ -7,7 +7,7 @@
  * the packet capture.
  */
 import { Network } from '../link/network.js';
-import type { LinkStats } from '../link/link.js';
+import type { LinkStats } from '../link/simulated-link.js';
 import { PcapWriter } from '../link/pcap.js';
 import { writePcapFile } from '../link/pcap-file-node.js';
 import { Random } from '../link/random.js';
@@ -35,6 +35,8 @@ export interface UserDemoOptions {
   seed?: number;
   /** Probability that the link loses a packet, 0 to MAX_LOSS. Default 0. */
   loss?: number;
+  /** Probability that the link flips a bit of a packet (the receiver's checksum drops it), 0 to MAX_LOSS. Default 0. */
+  corrupt?: number;
   /** Other link parameters over USER_DEMO_LINK. */
   link?: Partial<LinkParams>;
   /** Write the capture there when the run ends, even if it failed. */
@@ -70,8 +72,10 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
   const loss = options.loss ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError('seed must be an integer from 0 to 4294967295');
   if (!(loss >= 0 && loss <= MAX_LOSS)) throw new RangeError(`loss must be from 0 to ${MAX_LOSS}`);
+  const corrupt = options.corrupt ?? options.link?.corrupt ?? 0;
+  if (!(corrupt >= 0 && corrupt <= MAX_LOSS)) throw new RangeError(`corrupt must be from 0 to ${MAX_LOSS}`);
   const net = new Network({ seed });
-  const link = net.link({ ...USER_DEMO_LINK, ...options.link, loss });
+  const link = net.link({ ...USER_DEMO_LINK, ...options.link, loss, corrupt });
   const capture = new PcapWriter();
   link.capture(capture);
   // Each host draws from its own generator, so one side's draws never shift another's.
@@ -134,7 +138,7 @@ export function formatUserSummary(r: UserDemoResult): string {
   const pct = (x: number) => `${+(x * 100).toFixed(2)}%`;
   const s = r.linkStats;
   lines.push(
-    `  the link (${r.link.latencyMs} ms one way, ${r.link.bandwidthBps / 1e6} Mbit/s, loss ${pct(r.link.loss)}, seed ${r.seed}): ${s.sent} packets sent, ${s.lost} lost; the flow took ${fmt(r.flowMs)} ms of virtual time, the closes ${fmt(r.endMs - r.flowMs)} ms more`,
+    `  the link (${r.link.latencyMs} ms one way, ${r.link.bandwidthBps / 1e6} Mbit/s, loss ${pct(r.link.loss)}${r.link.corrupt > 0 ? `, corruption ${pct(r.link.corrupt)}` : ''}, seed ${r.seed}): ${s.sent} packets sent, ${s.lost} lost${r.link.corrupt > 0 ? `, ${s.corrupted} corrupted` : ''}; the flow took ${fmt(r.flowMs)} ms of virtual time, the closes ${fmt(r.endMs - r.flowMs)} ms more`,
   );
   const width = Math.max(...r.hosts.map((h) => `${h.who} ${h.address}`.length));
   for (const h of r.hosts) {

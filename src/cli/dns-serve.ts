@@ -8,7 +8,7 @@ import { loadZone } from '../dns/zone-file.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { hostPort } from '../wire/address.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { countFlag, FlagError, secondsFlag } from './limits.js';
 

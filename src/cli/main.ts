@@ -15,7 +15,7 @@ Usage:
   protostack demo [--objects N] [--http 1.0|1.1] [--url URL] [--mermaid|--json] [--har F] [--html F]
         the whole flow on loopback: gethostbyname over UDP to the project's DNS server,
         then socket, connect, write, read, close against its web server; every call of every side
-  protostack demo --stack user [--loss P] [--pcap FILE] [--seed N] [...]
+  protostack demo --stack user [--loss P] [--corrupt P] [--pcap FILE] [--seed N] [...]
         the same on protostack's own TCP/IP: three hosts on a simulated link, on virtual time
   protostack resolve NAME [TYPE] [@SERVER[:PORT]] [--tcp] [--short] [--timeout MS]
         one DNS question through the resolver, printed as dig prints it

@@ -14,7 +14,7 @@ import { show, type Exchange } from '../dns/transport.js';
 import type { Endpoint } from '../stack/types.js';
 import { encodeMessage } from '../wire/dns/message.js';
 import { parseType, type DnsMessage } from '../wire/dns/types.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { plain } from './get-exit.js';
 

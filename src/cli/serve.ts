@@ -11,7 +11,7 @@ import { serve, type ServeOptions, type ServerRequest, type ServerResponse } fro
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 
 const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing] [limits]
 

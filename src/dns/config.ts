@@ -5,7 +5,7 @@
 import { readTextFile } from '#read-file';
 import type { Endpoint } from '../stack/types.js';
 import { DnsError } from '../wire/dns/errors.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 
 export interface ResolverConfig {
   /** At most three servers (glibc's MAXNS), tried in order (or rotated). */

@@ -3,7 +3,7 @@
  * up before DNS, as the NSS "files" source is; a hit never sends a packet.
  */
 import { readTextFile } from '#read-file';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 
 export class HostsTable {
   private readonly byName = new Map<string, { v4: string[]; v6: string[] }>();

@@ -8,7 +8,7 @@
  * still gets its answer. The table of sources is bounded; the least recently
  * seen is forgotten first.
  */
-import { parseIPv4, parseIPv6 } from '../wire/ip.js';
+import { parseIPv4, parseIPv6 } from '../wire/ip-address.js';
 
 export interface RateLimitOptions {
   /** Answers per second per source network; the bucket holds one second's worth. */

@@ -10,7 +10,7 @@ import type { TraceSink } from '../trace-events.js';
 import { DnsError, type DnsErrorCode } from '../wire/dns/errors.js';
 import { normalizeName } from '../wire/dns/name.js';
 import { CLASS, RCODE, TYPE, parseType, typeName, type DnsMessage, type DnsRecord, type SoaRecord } from '../wire/dns/types.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 import { DnsCache, type CacheOptions, type CacheResult } from './cache.js';
 import { loadResolvConf, parseServer, type ResolverConfig } from './config.js';
 import { HostsTable, loadHosts } from './hosts.js';

@@ -4,7 +4,7 @@
  * would use to reach it (null when it has no route), learned by the caller;
  * the rules below are then pure.
  */
-import { parseIPv4, parseIPv6 } from '../wire/ip.js';
+import { parseIPv4, parseIPv6 } from '../wire/ip-address.js';
 
 export interface Candidate {
   address: string;

@@ -15,7 +15,7 @@ import { DnsError } from '../wire/dns/errors.js';
 import { decodeMessage, encodeMessage, frameTcp } from '../wire/dns/message.js';
 import { namesEqual } from '../wire/dns/name.js';
 import { emptyMessage, type DnsMessage, type Question } from '../wire/dns/types.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 import type { TraceSink } from '../trace-events.js';
 import { questionTracer, type QuestionTracer } from './trace.js';
 

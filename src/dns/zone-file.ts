@@ -8,7 +8,7 @@ import { readTextFile } from '#read-file';
 import { DnsError } from '../wire/dns/errors.js';
 import { nameToWire, normalizeName } from '../wire/dns/name.js';
 import { CLASS, TYPE, parseType, typeName, type DnsRecord } from '../wire/dns/types.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/ip.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/ip-address.js';
 import { Zone } from './zone.js';
 
 export interface ZoneFileOptions {

@@ -6,7 +6,7 @@
  */
 import type { Address, Resolver } from '../dns/resolver.js';
 import type { SocketLibrary } from '../socket/library.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 import { HttpError } from '../wire/http/errors.js';
 
 export interface DialOptions {

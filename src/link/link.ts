@@ -1,26 +1,20 @@
 /**
- * A simulated shared link: one segment joining any number of hosts, with no
- * link-layer header. A packet goes to the device that owns its IPv4
+ * A simulated shared medium: one segment joining any number of hosts, with
+ * no link-layer header. A packet goes to the device that owns its IPv4
  * destination. Each direction between two devices has its own transmitter
  * (serialisation at the link's bandwidth, drop-tail queue), then propagation
- * delay, then faults drawn from the seeded random source. Every delivery is a
- * clock timer, never a call inside send, so the stack is never re-entered.
+ * delay. Faults and capture are not here: they are decorators around the
+ * devices (faults.ts, capture.ts), which SimulatedLink puts together. Every
+ * delivery is a clock timer, never a call inside send, so the stack is never
+ * re-entered.
  */
-import { DEFAULT_LINK, type Clock, type Device, type LinkParams, type RandomSource } from './types.js';
+import { DEFAULT_MEDIUM, type Clock, type Device, type MediumParams } from './types.js';
 
-/** Something that records packets, like tcpdump on the sender's interface. */
-export interface PacketSink {
-  packet(timeMs: number, bytes: Uint8Array): void;
-}
-
-export interface LinkStats {
-  /** Packets put on the link by senders (all of them, before any drop). */
+export interface MediumStats {
+  /** Packets put on the medium by senders (all of them, before any drop). */
   sent: number;
-  /** Copies handed to a receiving device (duplicates count twice). */
+  /** Packets handed to a receiving device. */
   delivered: number;
-  lost: number;
-  duplicated: number;
-  reordered: number;
   /** Larger than the MTU. */
   tooBig: number;
   /** Dropped by a full transmit queue. */
@@ -55,17 +49,15 @@ export class LinkDevice implements Device {
 }
 
 export class Link {
-  params: LinkParams;
-  readonly stats: LinkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, tooBig: 0, queueDrops: 0, noRoute: 0, down: 0 };
+  params: MediumParams;
+  readonly stats: MediumStats = { sent: 0, delivered: 0, tooBig: 0, queueDrops: 0, noRoute: 0, down: 0 };
   private readonly devices = new Map<number, LinkDevice>();
-  private readonly taps: PacketSink[] = [];
 
   constructor(
     readonly clock: Clock,
-    readonly random: RandomSource,
-    params: Partial<LinkParams> = {},
+    params: Partial<MediumParams> = {},
   ) {
-    this.params = { ...DEFAULT_LINK, ...params };
+    this.params = { ...DEFAULT_MEDIUM, ...params };
   }
 
   /** Adds a device that owns `address` (dotted IPv4). */
@@ -84,14 +76,9 @@ export class Link {
     this.devices.delete(device.key);
   }
 
-  /** Changes faults, delay or bandwidth from now on; packets already in flight keep their times. */
-  setParams(params: Partial<LinkParams>): void {
+  /** Changes delay, bandwidth, queue or MTU from now on; packets already in flight keep their times. */
+  setParams(params: Partial<MediumParams>): void {
     this.params = { ...this.params, ...params };
-  }
-
-  /** Adds a tap that sees every packet as a sender puts it on the link, with the clock's time. */
-  capture(sink: PacketSink): void {
-    this.taps.push(sink);
   }
 
   /** Called by LinkDevice.send. */
@@ -100,7 +87,6 @@ export class Link {
     const stats = this.stats;
     const p = this.params;
     stats.sent++;
-    for (const tap of this.taps) tap.packet(now, packet);
     if (!from.up || !from.attached) {
       stats.down++;
       return;
@@ -128,23 +114,7 @@ export class Link {
       from.freeAt.set(to, done);
       delay += done - now;
     }
-    if (p.loss > 0 && this.random.float() < p.loss) {
-      stats.lost++;
-      return;
-    }
-    const copies = p.duplicate > 0 && this.random.float() < p.duplicate ? 2 : 1;
-    if (copies === 2) stats.duplicated++;
-    for (let i = 0; i < copies; i++) {
-      let extra = 0;
-      if (p.reorder > 0 && p.reorderMs > 0 && this.random.float() < p.reorder) {
-        // Uniform in (0, reorderMs]: float() is in [0, 1).
-        extra = p.reorderMs * (1 - this.random.float());
-        stats.reordered++;
-      }
-      // The second copy gets its own bytes, so a receiver that rewrites one in place cannot touch the other.
-      const bytes = i === 0 ? packet : packet.slice();
-      this.clock.setTimer(delay + extra, () => this.deliver(to, bytes));
-    }
+    this.clock.setTimer(delay, () => this.deliver(to, packet));
   }
 
   private deliver(to: LinkDevice, packet: Uint8Array): void {

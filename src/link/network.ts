@@ -7,8 +7,8 @@
  *   const dev = lan.attach('10.0.0.1');
  */
 import { VirtualClock } from './clock.js';
-import { Link } from './link.js';
 import { Random } from './random.js';
+import { SimulatedLink } from './simulated-link.js';
 import type { LinkParams } from './types.js';
 
 export class Network {
@@ -19,7 +19,8 @@ export class Network {
     this.random = new Random(options.seed);
   }
 
-  link(params: Partial<LinkParams> = {}): Link {
-    return new Link(this.clock, this.random, params);
+  /** A link whose faults and taps are decorators around each attached device (see simulated-link.ts). */
+  link(params: Partial<LinkParams> = {}): SimulatedLink {
+    return new SimulatedLink(this.clock, this.random, params);
   }
 }

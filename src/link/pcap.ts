@@ -6,7 +6,7 @@
  * Writing to a file is the Node adapter's (pcap-file-node.ts); this is bytes only.
  */
 import { ProtostackError } from '../errors.js';
-import type { PacketSink } from './link.js';
+import type { PacketSink } from './types.js';
 
 const MAGIC = 0xa1b2c3d4;
 const MAGIC_NANO = 0xa1b23c4d;

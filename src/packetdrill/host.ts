@@ -12,7 +12,7 @@ import { SocketLibrary } from '../socket/library.js';
 import { UserStack } from '../stack/user/stack.js';
 import type { TcpConfig } from '../stack/user/tcp/config.js';
 import type { Tcb } from '../stack/user/tcp/tcb.js';
-import { parseIPv4 } from '../wire/ip.js';
+import { parseIPv4 } from '../wire/ip-address.js';
 import { decodeOutbound, type Sent } from './packet.js';
 import { Syscalls } from './syscalls.js';
 

@@ -18,7 +18,7 @@ import {
 } from '../stack/types.js';
 import type { CallEvent, TraceSink } from '../trace-events.js';
 import { hostPort } from '../wire/address.js';
-import { ipFamily } from '../wire/ip.js';
+import { ipFamily } from '../wire/ip-address.js';
 import { DescriptorTable } from './descriptors.js';
 import { SocketError, toSocketError, type ErrorContext } from './errors.js';
 import { checkOptions, DEFAULT_OPTIONS, type SocketOptions } from './options.js';

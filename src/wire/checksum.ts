@@ -23,7 +23,12 @@ export function checksum(bytes: Uint8Array, start = 0, end = bytes.length): numb
   return finish(sum16(bytes, 0, start, end));
 }
 
-/** The IPv4 pseudo-header of UDP and TCP (RFC 768, RFC 9293 §3.1), as an unfolded sum. */
+/**
+ * The pseudo-header of UDP and TCP, as an unfolded sum, for 4-byte (IPv4:
+ * RFC 768, RFC 9293 §3.1) or 16-byte (IPv6: RFC 8200 §8.1) addresses. The
+ * two layouts sum alike: IPv6's 32-bit length adds as its two 16-bit
+ * halves, and its zero bytes add nothing.
+ */
 export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
-  return sum16(src, 0, 0, 4) + sum16(dst, 0, 0, 4) + protocol + length;
+  return sum16(src, 0, 0, src.length) + sum16(dst, 0, 0, dst.length) + protocol + (length >>> 16) + (length & 0xffff);
 }

@@ -7,7 +7,7 @@ export * from './address.js';
 export * from './checksum.js';
 export * from './fragment.js';
 export * from './icmp.js';
-export * from './ip.js';
+export * from './ip-address.js';
 export * from './ipv4.js';
 export * from './tcp.js';
 export * from './udp.js';

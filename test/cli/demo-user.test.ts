@@ -252,6 +252,20 @@ test('--json, --mermaid, --har and --html work over the user stack', async () =>
   assert.match(readFileSync(html, 'utf8'), /sequenceDiagram/);
 });
 
+test('protostack demo --stack user --corrupt 0.2: the page still arrives; the link counts corrupted packets and the receivers drop them by checksum', async () => {
+  const { stdout } = await exec('node', [main, 'demo', '--stack', 'user', '--corrupt', '0.2', '--seed', '1', '--objects', '3', '--json']);
+  const { meta } = JSON.parse(stdout) as { meta: { link: { corrupted: number }; hosts: Record<string, { counters: Record<string, number> }> } };
+  assert.ok(meta.link.corrupted > 0, `corrupted: ${meta.link.corrupted}`);
+  const drops = Object.values(meta.hosts)
+    .flatMap((h) => Object.entries(h.counters))
+    .filter(([name]) => name.endsWith('bad-checksum'))
+    .reduce((n, [, count]) => n + count, 0);
+  assert.ok(drops > 0, 'a receiver counted a checksum drop');
+  const text = await exec('node', [main, 'demo', '--stack', 'user', '--corrupt', '0.2', '--seed', '1', '--objects', '3']);
+  assert.match(text.stdout, /corruption 20%/);
+  assert.match(text.stdout, /\d+ corrupted/);
+});
+
 test('bad options exit 2: --loss/--pcap/--seed without --stack user, --loss outside [0, 0.5], bad seeds and stacks', async () => {
   const cases: [string[], RegExp][] = [
     [['--loss', '0.1'], /--loss needs --stack user/],
@@ -269,6 +283,9 @@ test('bad options exit 2: --loss/--pcap/--seed without --stack user, --loss outs
     [['--stack', 'user', '--url', 'http://example.com/'], /--url needs --stack kernel/],
     [['--stack', 'bsd'], /--stack is kernel or user/],
     [['--stack', 'user', '--loss'], /--loss wants a value/],
+    [['--corrupt', '0.1'], /--corrupt needs --stack user/],
+    [['--stack', 'user', '--corrupt', '0.6'], /--corrupt wants a probability from 0 to 0\.5/],
+    [['--stack', 'user', '--corrupt', 'some'], /--corrupt wants/],
   ];
   for (const [args, message] of cases) {
     await assert.rejects(exec('node', [main, 'demo', ...args]), (e: { code?: number; stderr?: string }) => {

@@ -1,7 +1,7 @@
 /** The simulated link: routing by destination, delay arithmetic, queues, faults at the right rates, determinism. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Link, LinkDevice } from '../../src/link/link.js';
+import type { SimulatedLink as Link, SimulatedPort as LinkDevice } from '../../src/link/simulated-link.js';
 import { Network } from '../../src/link/network.js';
 
 /** A minimal IPv4-shaped packet: destination at bytes 16..20 and a 32-bit id at 20..24. */

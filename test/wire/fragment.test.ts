@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fragmentIpv4 } from '../../src/wire/fragment.js';
 import { parseIpv4, PROTOCOL, type Ipv4Header } from '../../src/wire/ipv4.js';
-import { parseIPv4 } from '../../src/wire/ip.js';
+import { parseIPv4 } from '../../src/wire/ip-address.js';
 import { xorshift } from '../prng.js';
 
 function header(over: Partial<Omit<Ipv4Header, 'totalLength'>> = {}): Omit<Ipv4Header, 'totalLength'> {

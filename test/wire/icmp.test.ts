@@ -5,7 +5,7 @@ import { emitEcho, emitTimeExceeded, emitUnreachable, ICMP_TYPE, MAX_QUOTE, mayR
 import { checksum } from '../../src/wire/checksum.js';
 import { emitIpv4, parseIpv4, PROTOCOL, type Ipv4Header } from '../../src/wire/ipv4.js';
 import { emitUdp } from '../../src/wire/udp.js';
-import { parseIPv4 } from '../../src/wire/ip.js';
+import { parseIPv4 } from '../../src/wire/ip-address.js';
 import { xorshift } from '../prng.js';
 
 /** A Windows-style ping (id 1, seq 0x21, 32 bytes "abcdefghijklmnopqrstuvwabcdefghi"); checksum 0x4d3a computed by a separate Python program. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { checksum, finish, sum16 } from '../../src/wire/checksum.js';
 import { emitIpv4, parseIpv4, PROTOCOL, type Ipv4Header } from '../../src/wire/ipv4.js';
 import { emitUdp, parseUdp } from '../../src/wire/udp.js';
-import { parseIPv4 } from '../../src/wire/ip.js';
+import { parseIPv4 } from '../../src/wire/ip-address.js';
 import { xorshift } from '../prng.js';
 
 test('RFC 1071 §3: the worked example sums to 0xddf2, so the checksum is 0x220d', () => {

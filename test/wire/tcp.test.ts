@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ACK, emitTcp, FIN, flagString, optionsLength, parseTcp, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../src/wire/tcp.js';
 import { finish, pseudoHeaderSum, sum16 } from '../../src/wire/checksum.js';
-import { parseIPv4 } from '../../src/wire/ip.js';
+import { parseIPv4 } from '../../src/wire/ip-address.js';
 import { xorshift } from '../prng.js';
 
 const src = parseIPv4('192.168.1.10')!;

@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { stackError, toSocketError } from '../errors.js';
-import { ipFamily } from '../../wire/ip.js';
+import { ipFamily } from '../../wire/ip-address.js';
 import type {
   ConnectOptions,
   DatagramEndpoint,

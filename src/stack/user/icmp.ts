@@ -9,11 +9,12 @@
 import type { Clock, TimerHandle } from '../../link/types.js';
 import { stackError, type ErrorCode, type SocketError } from '../errors.js';
 import { emitEcho, emitTimeExceeded, emitUnreachable, mayReportError, parseIcmp, TIME_EXCEEDED, UNREACHABLE, type IcmpQuote } from '../../wire/icmp.js';
-import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip.js';
+import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip-address.js';
 import { PROTOCOL } from '../../wire/ipv4.js';
 import type { Endpoint } from '../types.js';
 import type { Counters } from './counters.js';
-import { addressToNumber, type IpLayer, type IpPacket } from './ip.js';
+import type { IpPacket } from './ip.js';
+import { addressToNumber, type Ipv4Layer } from './ipv4.js';
 
 export interface IcmpError {
   kind: 'unreachable' | 'time-exceeded';
@@ -59,7 +60,7 @@ export class IcmpLayer {
   private refilledAt: number;
 
   constructor(
-    private readonly ip: IpLayer,
+    private readonly ip: Ipv4Layer,
     private readonly clock: Clock,
     private readonly counters: Counters,
   ) {

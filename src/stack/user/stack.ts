@@ -20,7 +20,7 @@ import type {
 } from '../types.js';
 import { Counters } from './counters.js';
 import { IcmpLayer } from './icmp.js';
-import { IpLayer, type IpInterface } from './ip.js';
+import { Ipv4Layer, type IpInterface } from './ipv4.js';
 import { DEFAULT_TCP, type TcpConfig } from './tcp/config.js';
 import { TcpLayer } from './tcp/layer.js';
 import { UdpLayer } from './udp.js';
@@ -40,7 +40,7 @@ export class UserStack implements ProtocolStack {
   readonly name: string;
   readonly clock: Clock;
   readonly counters = new Counters();
-  readonly ip: IpLayer;
+  readonly ip: Ipv4Layer;
   readonly icmp: IcmpLayer;
   readonly udp: UdpLayer;
   readonly tcp: TcpLayer;
@@ -49,7 +49,7 @@ export class UserStack implements ProtocolStack {
     this.name = options.name ?? 'user';
     this.clock = options.clock;
     const random = options.random ?? (options.seed !== undefined ? new Random(options.seed) : new CryptoRandom());
-    this.ip = new IpLayer({ clock: this.clock, interfaces: options.interfaces, counters: this.counters });
+    this.ip = new Ipv4Layer({ clock: this.clock, interfaces: options.interfaces, counters: this.counters });
     this.icmp = new IcmpLayer(this.ip, this.clock, this.counters);
     this.udp = new UdpLayer(this.ip, this.icmp, this.counters, random);
     this.tcp = new TcpLayer(this.ip, this.clock, this.counters, random, { ...DEFAULT_TCP, ...options.tcp }, this.icmp);

@@ -7,7 +7,7 @@
  */
 import type { RandomSource } from '../../link/types.js';
 import { stackError, type SocketError } from '../errors.js';
-import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip.js';
+import { formatIPv4, ipFamily, parseIPv4 } from '../../wire/ip-address.js';
 import { UNREACHABLE } from '../../wire/icmp.js';
 import { PROTOCOL } from '../../wire/ipv4.js';
 import { emitUdp, parseUdp } from '../../wire/udp.js';
@@ -15,7 +15,8 @@ import { DatagramQueue } from '../datagram-queue.js';
 import type { Datagram, DatagramEndpoint, DatagramOptions, Endpoint } from '../types.js';
 import type { Counters } from './counters.js';
 import { unreachableError, type IcmpError, type IcmpLayer } from './icmp.js';
-import { addressToNumber, IPV4_HEADROOM, type IpLayer, type IpPacket } from './ip.js';
+import type { IpLayer, IpPacket } from './ip.js';
+import { addressToNumber } from './ipv4.js';
 
 /** Linux's net.ipv4.ip_local_port_range. */
 export const EPHEMERAL_FIRST = 32768;
@@ -229,7 +230,7 @@ export class UserDatagram implements DatagramEndpoint {
     const ip = this.udp.ip;
     const src = this.addr !== 0 ? this.source : ip.route(dst)!.source;
     // One allocation: the IP layer writes its header into the headroom.
-    const packet = emitUdp({ srcPort: this.local.port, dstPort: port, payload: data }, src, dst, IPV4_HEADROOM);
+    const packet = emitUdp({ srcPort: this.local.port, dstPort: port, payload: data }, src, dst, ip.headroom(dst));
     this.udp.counters.add('udp.out');
     ip.sendBuilt(PROTOCOL.UDP, src, dst, packet);
     return Promise.resolve();

@@ -6,7 +6,7 @@
 import { DnsError } from './errors.js';
 import { decodeName, type NameCompressor } from './name.js';
 import { CLASS, TYPE, type DnsRecord, type MxData, type SoaData, type SrvData } from './types.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../ip.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../ip-address.js';
 
 const CLASS_NONE = 254; // RFC 2136 §2.4: "delete this RR" in updates
 

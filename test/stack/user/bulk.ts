@@ -11,6 +11,8 @@ export interface BulkResult {
   virtualMs: number;
   retransmits: number;
   counters: Record<string, number>;
+  /** The receiving host's counters. */
+  peerCounters: Record<string, number>;
 }
 
 export interface BulkOptions {
@@ -78,6 +80,7 @@ export async function bulk(bytes: number, params: Partial<LinkParams>, options: 
       virtualMs: s.net.clock.now(),
       retransmits: a.stack.counters.get('tcp.retransmit'),
       counters: a.stack.counters.snapshot(),
+      peerCounters: b.stack.counters.snapshot(),
     };
   }, 24 * 3600 * 1000);
 }

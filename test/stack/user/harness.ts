@@ -16,7 +16,7 @@ import { UserStack } from '../../../src/stack/user/stack.js';
 import type { TcpConfig } from '../../../src/stack/user/tcp/config.js';
 import type { Tcb } from '../../../src/stack/user/tcp/tcb.js';
 import { emitUnreachable } from '../../../src/wire/icmp.js';
-import { parseIPv4 } from '../../../src/wire/ip.js';
+import { parseIPv4 } from '../../../src/wire/ip-address.js';
 import { emitIpv4, parseIpv4, PROTOCOL } from '../../../src/wire/ipv4.js';
 import { ACK, emitTcp, FIN, flagString, parseTcp, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../src/wire/tcp.js';
 

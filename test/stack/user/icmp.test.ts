@@ -5,10 +5,11 @@ import { Network } from '../../../src/link/network.js';
 import { SocketError } from '../../../src/socket/errors.js';
 import { Counters } from '../../../src/stack/user/counters.js';
 import { IcmpLayer, type IcmpError } from '../../../src/stack/user/icmp.js';
-import { IpLayer, type IpPacket } from '../../../src/stack/user/ip.js';
+import type { IpPacket } from '../../../src/stack/user/ip.js';
+import { Ipv4Layer } from '../../../src/stack/user/ipv4.js';
 import { checksum } from '../../../src/wire/checksum.js';
 import { emitEcho, emitTimeExceeded, emitUnreachable, parseIcmp } from '../../../src/wire/icmp.js';
-import { formatIPv4, parseIPv4 } from '../../../src/wire/ip.js';
+import { formatIPv4, parseIPv4 } from '../../../src/wire/ip-address.js';
 import { emitIpv4, parseIpv4, PROTOCOL, type Ipv4Header } from '../../../src/wire/ipv4.js';
 import { emitUdp } from '../../../src/wire/udp.js';
 import { xorshift } from '../../prng.js';
@@ -23,7 +24,7 @@ function ip(text: string): Uint8Array {
 function host(net: Network, link: ReturnType<Network['link']>, address: string) {
   const counters = new Counters();
   const device = link.attach(address);
-  const layer = new IpLayer({ clock: net.clock, interfaces: [{ device, address, prefixLength: 24 }], counters });
+  const layer = new Ipv4Layer({ clock: net.clock, interfaces: [{ device, address, prefixLength: 24 }], counters });
   const icmp = new IcmpLayer(layer, net.clock, counters);
   return { counters, device, ip: layer, icmp };
 }
@@ -112,7 +113,7 @@ test('ping: the round trip on the clock; loopback answers in no time; errors for
   assert.equal(await rejection(a.icmp.ping('10.0.0', new Uint8Array(8), 1000)), 'EINVAL');
   assert.equal(await rejection(a.icmp.ping('::1', new Uint8Array(8), 1000)), 'EAFNOSUPPORT');
   assert.equal(await rejection(a.icmp.ping(B, new Uint8Array(65508), 1000)), 'EMSGSIZE');
-  const bare = new IcmpLayer(new IpLayer({ clock: net.clock, interfaces: [], counters: new Counters() }), net.clock, new Counters());
+  const bare = new IcmpLayer(new Ipv4Layer({ clock: net.clock, interfaces: [], counters: new Counters() }), net.clock, new Counters());
   assert.equal(await rejection(bare.ping(B, new Uint8Array(8), 1000)), 'ENETUNREACH');
   assert.equal(net.clock.pending, 0, 'no timer left behind');
 });

@@ -5,7 +5,7 @@ import { Reassembler, type ReassemblyResult } from '../../../src/stack/user/reas
 import { fragmentIpv4 } from '../../../src/wire/fragment.js';
 import { emitIpv4, parseIpv4, PROTOCOL, type Ipv4Header } from '../../../src/wire/ipv4.js';
 import { emitTimeExceeded, parseIcmp, TIME_EXCEEDED } from '../../../src/wire/icmp.js';
-import { parseIPv4 } from '../../../src/wire/ip.js';
+import { parseIPv4 } from '../../../src/wire/ip-address.js';
 import { xorshift } from '../../prng.js';
 
 type Fragment = { header: Ipv4Header; payload: Uint8Array; raw: Uint8Array };

@@ -1,6 +1,6 @@
 /** Builds small simulated networks of user-space stacks for tests. */
 import { Network } from '../../../src/link/network.js';
-import type { Link, LinkDevice } from '../../../src/link/link.js';
+import type { SimulatedLink, SimulatedPort } from '../../../src/link/simulated-link.js';
 import type { LinkParams } from '../../../src/link/types.js';
 import { SocketLibrary } from '../../../src/socket/library.js';
 import type { TcpConfig } from '../../../src/stack/user/tcp/config.js';
@@ -11,12 +11,12 @@ export interface Host {
   lib: SocketLibrary;
   address: string;
   /** The host's interface on the link: `device.up = false` makes the host vanish. */
-  device: LinkDevice;
+  device: SimulatedPort;
 }
 
 export interface Sim {
   net: Network;
-  link: Link;
+  link: SimulatedLink;
   hosts: Host[];
   /** Drives the virtual clock until `work` settles. */
   run<T>(work: () => Promise<T>, limitMs?: number): Promise<T>;

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseIPv4 } from '../../../src/wire/ip.js';
+import { parseIPv4 } from '../../../src/wire/ip-address.js';
 import { emitIpv4, PROTOCOL } from '../../../src/wire/ipv4.js';
 import { ACK, emitTcp, PSH } from '../../../src/wire/tcp.js';
 import { xorshift } from '../../prng.js';

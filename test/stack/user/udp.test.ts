@@ -1,17 +1,17 @@
 /** UDP endpoints of the user-space stack: binding, exchange, ICMP errors, bounds, and malformed input, on a simulated link. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Link } from '../../../src/link/link.js';
+import type { SimulatedLink as Link } from '../../../src/link/simulated-link.js';
 import { Network } from '../../../src/link/network.js';
 import type { RandomSource } from '../../../src/link/types.js';
 import { SocketError } from '../../../src/socket/errors.js';
 import type { DatagramEndpoint } from '../../../src/stack/types.js';
 import { Counters } from '../../../src/stack/user/counters.js';
 import { IcmpLayer } from '../../../src/stack/user/icmp.js';
-import { IpLayer } from '../../../src/stack/user/ip.js';
+import { Ipv4Layer } from '../../../src/stack/user/ipv4.js';
 import { EPHEMERAL_FIRST, EPHEMERAL_LAST, UdpLayer } from '../../../src/stack/user/udp.js';
 import { emitUnreachable, parseIcmp } from '../../../src/wire/icmp.js';
-import { formatIPv4, parseIPv4 } from '../../../src/wire/ip.js';
+import { formatIPv4, parseIPv4 } from '../../../src/wire/ip-address.js';
 import { emitIpv4, parseIpv4, PROTOCOL, type Ipv4Header } from '../../../src/wire/ipv4.js';
 import { emitUdp } from '../../../src/wire/udp.js';
 import { xorshift } from '../../prng.js';
@@ -27,7 +27,7 @@ function ip(text: string): Uint8Array {
 function host(net: Network, link: Link, address: string, random: RandomSource = net.random) {
   const counters = new Counters();
   const device = link.attach(address);
-  const layer = new IpLayer({ clock: net.clock, interfaces: [{ device, address, prefixLength: 24 }], counters });
+  const layer = new Ipv4Layer({ clock: net.clock, interfaces: [{ device, address, prefixLength: 24 }], counters });
   const icmp = new IcmpLayer(layer, net.clock, counters);
   return { counters, device, ip: layer, icmp, udp: new UdpLayer(layer, icmp, counters, random) };
 }
@@ -285,7 +285,7 @@ test('send and connect errors: EISCONN, EMSGSIZE, EBADF, EINVAL, EACCES, ENETUNR
   assert.equal(await rejection(e.connect({ address: B, port: 7 })), 'EBADF');
   const net = new Network({ seed: 1 });
   const counters = new Counters();
-  const bare = new IpLayer({ clock: net.clock, interfaces: [], counters });
+  const bare = new Ipv4Layer({ clock: net.clock, interfaces: [], counters });
   const lonely = new UdpLayer(bare, new IcmpLayer(bare, net.clock, counters), counters, net.random).bind({ address: '0.0.0.0', port: 0 }, OPTIONS);
   assert.equal(await rejection(lonely.connect({ address: B, port: 7 })), 'ENETUNREACH');
   assert.equal(await rejection(lonely.send(new Uint8Array(1), B, 7)), 'ENETUNREACH');

@@ -4,14 +4,14 @@
  * reset for anything arriving at a closed port).
  */
 import { stackError } from '../../errors.js';
-import { formatIPv4, parseIPv4 } from '../../../wire/ip.js';
+import { addressKey, formatIPv4, parseIPv4 } from '../../../wire/ip-address.js';
 import { PROTOCOL } from '../../../wire/ipv4.js';
 import { ACK, emitTcp, FIN, parseTcp, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
 import type { Clock, RandomSource } from '../../../link/types.js';
 import type { ConnectOptions, Endpoint, StreamBinding, StreamConnection, StreamOptions } from '../../types.js';
 import type { Counters } from '../counters.js';
 import type { IcmpLayer } from '../icmp.js';
-import { IPV4_HEADROOM, type IpLayer, type IpPacket } from '../ip.js';
+import type { IpLayer, IpPacket } from '../ip.js';
 import type { TcpConfig } from './config.js';
 import { accept, acceptCookie, open } from './handshake.js';
 import type { TcpHost } from './host.js';
@@ -64,7 +64,7 @@ export class TcpLayer implements TcpHost<Tcb> {
   }
 
   keyOf(localIp: Uint8Array, localPort: number, remoteIp: Uint8Array, remotePort: number): string {
-    return `${u32(localIp)}:${localPort}>${u32(remoteIp)}:${remotePort}`;
+    return `${addressKey(localIp)}:${localPort}>${addressKey(remoteIp)}:${remotePort}`;
   }
 
   // ---- the socket library's calls ----
@@ -141,7 +141,7 @@ export class TcpLayer implements TcpHost<Tcb> {
   emit(t: Tcb, seg: TcpSegment): void {
     this.tap?.('out', t, seg);
     this.counters.add('tcp.out');
-    this.ip.sendBuilt(PROTOCOL.TCP, t.localIp, t.remoteIp, emitTcp(seg, t.localIp, t.remoteIp, IPV4_HEADROOM), { dontFragment: true });
+    this.ip.sendBuilt(PROTOCOL.TCP, t.localIp, t.remoteIp, emitTcp(seg, t.localIp, t.remoteIp, this.ip.headroom(t.remoteIp)), { dontFragment: true });
   }
 
   mssTo(remoteIp: Uint8Array): number {
@@ -282,7 +282,7 @@ export class TcpLayer implements TcpHost<Tcb> {
   /** Sends a segment that belongs to no connection. */
   private reply(seg: TcpSegment, localIp: Uint8Array, remoteIp: Uint8Array): void {
     this.tap?.('out', null, seg);
-    this.ip.sendBuilt(PROTOCOL.TCP, localIp, remoteIp, emitTcp(seg, localIp, remoteIp, IPV4_HEADROOM), { dontFragment: true });
+    this.ip.sendBuilt(PROTOCOL.TCP, localIp, remoteIp, emitTcp(seg, localIp, remoteIp, this.ip.headroom(remoteIp)), { dontFragment: true });
   }
 
   private findListener(ip: Uint8Array, port: number): UserListener | null {

@@ -1,4 +1,4 @@
-/** IP address text <-> bytes. Pure; no I/O. */
+/** IP address text <-> bytes (IPv4 and IPv6), and map keys for address bytes. Pure; no I/O. */
 
 /** Parses dotted-quad IPv4 ("10.0.0.1"); null if malformed. Leading zeros are refused, as inet_pton does. */
 export function parseIPv4(text: string): Uint8Array | null {
@@ -104,4 +104,17 @@ export function ipFamily(text: string): 0 | 4 | 6 {
 
 export function isUnspecified(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
+}
+
+/**
+ * A map key for an address of either version, O(1) in its length: a 4-byte
+ * IPv4 address is its 32-bit number (cheap, and what TCP's connection keys
+ * were before IPv6 had room), a 16-byte IPv6 address its 32 hex digits.
+ * The two never collide: a number has at most 10 digits.
+ */
+export function addressKey(bytes: Uint8Array): number | string {
+  if (bytes.length === 4) return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  let key = '';
+  for (let i = 0; i < bytes.length; i++) key += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  return key;
 }

@@ -5,10 +5,10 @@ import { Network } from '../../../src/link/network.js';
 import type { Clock, Device } from '../../../src/link/types.js';
 import { Counters } from '../../../src/stack/user/counters.js';
 import { IcmpLayer } from '../../../src/stack/user/icmp.js';
-import { IpLayer, IPV4_HEADROOM, type IpPacket } from '../../../src/stack/user/ip.js';
+import { Ipv4Layer, IPV4_HEADROOM, type Ipv4Packet } from '../../../src/stack/user/ipv4.js';
 import { fragmentIpv4 } from '../../../src/wire/fragment.js';
 import { parseIcmp } from '../../../src/wire/icmp.js';
-import { formatIPv4, parseIPv4 } from '../../../src/wire/ip.js';
+import { formatIPv4, parseIPv4 } from '../../../src/wire/ip-address.js';
 import { emitIpv4, parseIpv4, PROTOCOL, type Ipv4Header } from '../../../src/wire/ipv4.js';
 import { xorshift } from '../../prng.js';
 
@@ -25,8 +25,8 @@ function setup(params: { mtu?: number; latencyMs?: number } = {}) {
   const link = net.link(params);
   const counters = new Counters();
   const device = link.attach(A);
-  const layer = new IpLayer({ clock: net.clock, interfaces: [{ device, address: A, prefixLength: 24 }], counters });
-  const got: IpPacket[] = [];
+  const layer = new Ipv4Layer({ clock: net.clock, interfaces: [{ device, address: A, prefixLength: 24 }], counters });
+  const got: Ipv4Packet[] = [];
   layer.register(TEST_PROTOCOL, (p) => got.push(p));
   // A bare device for the other host: the test writes and reads its packets byte by byte.
   const peer = link.attach(B);
@@ -115,7 +115,7 @@ test('127/8 from a wire (RFC 1122 §3.2.1.3), or a source that is ours, multicas
 test('RFC 3021: a /31 has no broadcast address, so both addresses are hosts', () => {
   const net = new Network({ seed: 1 });
   const device: Device = { mtu: 1500, send: () => {}, receive: null };
-  const layer = new IpLayer({ clock: net.clock, interfaces: [{ device, address: '10.0.0.0', prefixLength: 31 }], counters: new Counters() });
+  const layer = new Ipv4Layer({ clock: net.clock, interfaces: [{ device, address: '10.0.0.0', prefixLength: 31 }], counters: new Counters() });
   assert.equal(layer.isBroadcast(ip('10.0.0.1')), false);
   assert.equal(layer.isBroadcast(ip('255.255.255.255')), true);
 });
@@ -158,7 +158,7 @@ test('routes: own address and 127/8 over loopback, on-link by prefix, anything e
   const net = new Network({ seed: 1 });
   const lan = net.link({ mtu: 1500 });
   const wan = net.link({ mtu: 1400 });
-  const layer = new IpLayer({
+  const layer = new Ipv4Layer({
     clock: net.clock,
     interfaces: [
       { device: wan.attach('192.0.2.10'), address: '192.0.2.10', prefixLength: 24 },
@@ -181,7 +181,7 @@ test('routes: own address and 127/8 over loopback, on-link by prefix, anything e
   assert.equal(layer.isLocal(ip(A)), true);
   assert.equal(layer.isLocal(ip('127.1.2.3')), true);
   assert.equal(layer.isLocal(ip('10.0.0.2')), false);
-  const bare = new IpLayer({ clock: net.clock, interfaces: [], counters: new Counters() });
+  const bare = new Ipv4Layer({ clock: net.clock, interfaces: [], counters: new Counters() });
   assert.equal(bare.route(ip('10.0.0.2')), null);
   assert.notEqual(bare.route(ip('127.0.0.1')), null, 'loopback needs no interface');
 });
@@ -218,7 +218,7 @@ test('loopback delivery waits for a 0 ms timer: a send never re-enters its calle
 test('no route: counted and dropped', () => {
   const net = new Network({ seed: 1 });
   const counters = new Counters();
-  const layer = new IpLayer({ clock: net.clock, interfaces: [], counters });
+  const layer = new Ipv4Layer({ clock: net.clock, interfaces: [], counters });
   layer.send(TEST_PROTOCOL, ip('0.0.0.0'), ip('10.0.0.2'), pattern(1));
   assert.equal(counters.get('ipv4.no-route'), 1);
   assert.equal(counters.get('ipv4.out'), 0);
@@ -230,8 +230,8 @@ test('RFC 791 §2.3: 4000 bytes over MTU 1500 leave as three fragments and are r
   const sent: Uint8Array[] = [];
   link.capture({ packet: (_t, bytes) => sent.push(bytes) });
   const counters = [new Counters(), new Counters()];
-  const layers = [A, B].map((address, i) => new IpLayer({ clock: net.clock, interfaces: [{ device: link.attach(address), address, prefixLength: 24 }], counters: counters[i]! }));
-  const got: IpPacket[] = [];
+  const layers = [A, B].map((address, i) => new Ipv4Layer({ clock: net.clock, interfaces: [{ device: link.attach(address), address, prefixLength: 24 }], counters: counters[i]! }));
+  const got: Ipv4Packet[] = [];
   layers[1]!.register(TEST_PROTOCOL, (p) => got.push(p));
   const payload = pattern(4000);
   layers[0]!.send(TEST_PROTOCOL, ip(A), ip(B), payload);
@@ -318,7 +318,7 @@ test('expiry also runs lazily when fragments arrive, even if the timer has not f
   const clock: Clock = { now: () => now, setTimer: () => ({}), clearTimer: () => {} };
   const counters = new Counters();
   const device: Device = { mtu: 1500, send: () => {}, receive: null };
-  new IpLayer({ clock, interfaces: [{ device, address: A, prefixLength: 24 }], counters });
+  new Ipv4Layer({ clock, interfaces: [{ device, address: A, prefixLength: 24 }], counters });
   device.receive!(fragmentIpv4(header({ identification: 1 }), pattern(3000), 1500)[0]!);
   now = 30_000;
   device.receive!(fragmentIpv4(header({ identification: 2 }), pattern(3000), 1500)[0]!);
@@ -328,7 +328,7 @@ test('expiry also runs lazily when fragments arrive, even if the timer has not f
 test('a device set up with no receive: the layer installs its own', () => {
   const device: Device = { mtu: 1500, send: () => {}, receive: null };
   const net = new Network({ seed: 1 });
-  new IpLayer({ clock: net.clock, interfaces: [{ device, address: A, prefixLength: 24 }], counters: new Counters() });
+  new Ipv4Layer({ clock: net.clock, interfaces: [{ device, address: A, prefixLength: 24 }], counters: new Counters() });
   assert.equal(typeof device.receive, 'function');
-  assert.throws(() => new IpLayer({ clock: net.clock, interfaces: [{ device, address: '10.0.0', prefixLength: 24 }], counters: new Counters() }), RangeError);
+  assert.throws(() => new Ipv4Layer({ clock: net.clock, interfaces: [{ device, address: '10.0.0', prefixLength: 24 }], counters: new Counters() }), RangeError);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatIPv4, formatIPv6, ipFamily, parseIPv4, parseIPv6 } from '../../src/wire/ip.js';
+import { formatIPv4, formatIPv6, ipFamily, parseIPv4, parseIPv6 } from '../../src/wire/ip-address.js';
 
 test('IPv4 literals parse strictly, as inet_pton does', () => {
   assert.deepEqual([...parseIPv4('192.168.0.1')!], [192, 168, 0, 1]);
