@@ -16,17 +16,8 @@ import { serveDns } from '../src/dns/server.js';
 import { parseZone } from '../src/dns/zone-file.js';
 import { SocketLibrary } from '../src/socket/library.js';
 import { KernelStack } from '../src/stack/kernel/stack.js';
+import { BENCH_ZONE } from './dns-zone.js';
 
-const BENCH_ZONE = `$ORIGIN bench.test.
-$TTL 300
-@     IN SOA   ns1 hostmaster 1 7200 900 1209600 60
-      IN NS    ns1
-      IN MX    10 mail
-ns1   IN A     192.0.2.53
-www   IN A     192.0.2.80
-      IN AAAA  2001:db8::80
-mail  IN A     192.0.2.25
-`;
 
 async function ours(): Promise<number> {
   const lib = new SocketLibrary(new KernelStack(), { label: 'bench-dns-server' });

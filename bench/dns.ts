@@ -11,9 +11,14 @@
  *    finds in /etc/hosts, beside ours answering from its cache and from its
  *    own hosts table.
  * 3. An authoritative server under dnsperf: `serveDns` over the kernel stack
- *    against a `dns2` server with the same data, each in a child process.
+ *    against a `dns2` server with the same data, each in a child process, and
+ *    against BIND (`named -g -n 1`: one worker thread) loading the same zone
+ *    file from a temporary config on a loopback port. The three take turns,
+ *    the order rotating each round; the figures are medians.
  *
- * Needs dnsmasq (Debian: dnsmasq-base) and dnsperf (Debian: dnsperf).
+ * Needs dnsmasq (Debian: dnsmasq-base), dnsperf (Debian: dnsperf) and named
+ * (Debian: bind9; without it the BIND row is left out with a note).
+ * BENCH_DNS_SERVER_ONLY=1 runs part 3 alone.
  * Knobs: BENCH_ROUNDS (default 7, parts 1 and 2), BENCH_DNS_LOOKUPS (2000),
  * BENCH_DNS_CONCURRENCY (50), BENCH_DNS_CONCURRENT_LOOKUPS (5000 per round),
  * BENCH_DNS_CACHED_MS (200 per side and round), BENCH_DNS_SECONDS (5 per
@@ -31,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import CacheableLookup from 'cacheable-lookup';
 import { Resolver } from '../src/dns/resolver.js';
 import { alternate, collect, median, row, type Row } from './common.js';
+import { BENCH_ZONE } from './dns-zone.js';
 
 /** Debian installs it in /usr/sbin, which is not on every PATH. */
 const DNSMASQ = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq';
@@ -43,6 +49,8 @@ const CACHED_MS = Number(process.env.BENCH_DNS_CACHED_MS ?? 200);
 const SERVER_SECONDS = Number(process.env.BENCH_DNS_SECONDS ?? 5);
 const SERVER_ROUNDS = Number(process.env.BENCH_DNS_SERVER_ROUNDS ?? 3);
 const DNSPERF_CLIENTS = Number(process.env.BENCH_DNS_CLIENTS ?? 4);
+const SERVER_ONLY = process.env.BENCH_DNS_SERVER_ONLY === '1';
+const NAMED = ['/usr/sbin/named', 'named'].find((p) => spawnSync(p, ['-v'], { stdio: 'ignore' }).error === undefined);
 
 const HOST = '127.0.0.1';
 const NAME = 'www.example.test';
@@ -144,6 +152,32 @@ async function startServerChild(which: 'ours' | 'dns2'): Promise<{ port: number;
     child.once('exit', (code) => reject(new Error(`the ${which} server exited (${code}) before it listened: ${err.trim()}`)));
   });
   return { port, child };
+}
+
+/** BIND with one worker thread (`-n 1`), serving BENCH_ZONE from a config in `dir`, on a free loopback port. */
+async function startNamed(dir: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  await writeFile(path.join(dir, 'bench.test.zone'), BENCH_ZONE);
+  const conf = path.join(dir, 'named.conf');
+  await writeFile(
+    conf,
+    `options { directory "${dir}"; pid-file "${dir}/named.pid"; listen-on port ${port} { ${HOST}; }; listen-on-v6 { none; };
+  recursion no; dnssec-validation no; };
+controls { };
+zone "bench.test" { type primary; file "${dir}/bench.test.zone"; };
+`,
+  );
+  const child = spawn(NAMED!, ['-g', '-n', '1', '-c', conf, '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  for (let i = 0; i < 50; i++) {
+    if (child.exitCode !== null) break;
+    const probe = spawnSync('dig', [`@${HOST}`, '-p', String(port), '+short', '+time=1', '+tries=1', 'www.bench.test', 'A'], { encoding: 'utf8' });
+    if (probe.stdout?.trim() === '192.0.2.80') return { port, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error(`named did not answer on ${port}: ${err.trim().split('\n').slice(-3).join('; ')}`);
 }
 
 function requireDnsperf(): void {
@@ -333,29 +367,36 @@ async function authoritative(): Promise<Row[]> {
     children.push(oursServer.child);
     const dns2Server = await startServerChild('dns2');
     children.push(dns2Server.child);
-    const sides = [
+    type Side = 'ours' | 'dns2' | 'BIND';
+    const sides: [Side, number][] = [
       ['ours', oursServer.port],
       ['dns2', dns2Server.port],
-    ] as const;
-    // One second each to warm the JIT, then alternating measured runs.
+    ];
+    if (NAMED) {
+      const named = await startNamed(dir);
+      children.push(named.child);
+      sides.push(['BIND', named.port]);
+    } else console.log('  named (Debian: bind9) is not installed: no BIND row');
+    // One second each to warm the JIT, then rotating measured runs.
     for (const [, port] of sides) await dnsperf(port, queryFile, 1);
-    const runs: Record<'ours' | 'dns2', DnsperfResult[]> = { ours: [], dns2: [] };
+    const runs: Record<Side, DnsperfResult[]> = { ours: [], dns2: [], BIND: [] };
     for (let i = 0; i < SERVER_ROUNDS; i++) {
-      for (const [side, port] of i % 2 ? [...sides].reverse() : sides) {
+      for (let j = 0; j < sides.length; j++) {
+        const [side, port] = sides[(i + j) % sides.length]!;
         const result = await dnsperf(port, queryFile, SERVER_SECONDS);
         runs[side].push(result);
         console.log(`  dnsperf ${side}: ${Math.round(result.qps)} q/s, lost ${result.lost}/${result.sent} (${result.lostPercent}%); ${result.codes}; size ${result.sizes}`);
       }
     }
-    const qps = (side: 'ours' | 'dns2') => median(runs[side].map((r) => r.qps));
-    const lost = (side: 'ours' | 'dns2') => {
+    const qps = (side: Side) => median(runs[side].map((r) => r.qps));
+    const lost = (side: Side) => {
       const sent = runs[side].reduce((s, r) => s + r.sent, 0);
       const lostCount = runs[side].reduce((s, r) => s + r.lost, 0);
       return `${((100 * lostCount) / sent).toFixed(2)}%`;
     };
-    return [
-      row(`authoritative server vs dns2, dnsperf (lost: ours ${lost('ours')}, dns2 ${lost('dns2')})`, qps('ours'), qps('dns2'), 'queries/s'),
-    ];
+    const rows = [row(`authoritative server vs dns2, dnsperf (lost: ours ${lost('ours')}, dns2 ${lost('dns2')})`, qps('ours'), qps('dns2'), 'queries/s')];
+    if (NAMED) rows.push(row(`authoritative server vs BIND named -n 1, dnsperf (lost: BIND ${lost('BIND')})`, qps('ours'), qps('BIND'), 'queries/s'));
+    return rows;
   } finally {
     for (const child of children) child.kill();
     await rm(dir, { recursive: true, force: true });
@@ -364,6 +405,7 @@ async function authoritative(): Promise<Row[]> {
 
 export async function run(): Promise<Row[]> {
   requireDnsperf();
+  if (SERVER_ONLY) return authoritative();
   const server = await startDnsmasq();
   const rows: Row[] = [];
   try {

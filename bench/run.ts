@@ -12,6 +12,7 @@ const MODULES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'socket', load: () => import('./socket.js') },
   { name: 'dns', load: () => import('./dns.js') },
   { name: 'http', load: () => import('./http.js') },
+  { name: 'static', load: () => import('./static.js') },
   { name: 'user', load: () => import('./user-stack.js') },
 ];
 

@@ -23,7 +23,7 @@ Usage:
         an authoritative DNS server for a zone file (default 127.0.0.1:5353)
   protostack get URL [-v] [-o FILE] [-H 'N: V'] [-X M] [-d DATA] [-L] [-I] [-f] [-w FMT] [-m SECS] [...]
         fetch a URL as curl does, with curl's exit codes; -v shows every head and socket call
-  protostack serve [DIR] [--port N] [--host H] [--no-listing]
+  protostack serve [DIR] [--port N] [--host H] [--no-listing] [--workers N|auto] [--quiet]
         serve DIR's files over HTTP/1.1 (default . on 127.0.0.1:8080)
   protostack packetdrill [-v] [--markdown] PATH...
         run packetdrill scripts against the user-space TCP: PASS, FAIL (line, expected, got) or SKIP

@@ -1,27 +1,36 @@
 /**
- * `protostack serve [DIR] [--port N] [--host H]`: the files under DIR over
- * HTTP/1.1, on the socket library over the kernel stack, one log line per
- * request, until SIGINT or SIGTERM (then a graceful close).
+ * `protostack serve [DIR] [--port N] [--host H] [--workers N|auto] [--quiet]`:
+ * the files under DIR over HTTP/1.1, on the socket library over the kernel
+ * stack, one access-log line per request (written in batches; none with
+ * --quiet), until SIGINT or SIGTERM (then a graceful close). With --workers
+ * above 1 this process is the cluster primary (serve-workers.ts) and each
+ * worker runs this same command.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { AccessLog } from './access-log.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { countFlag, FlagError, secondsFlag } from './limits.js';
+import { isServeWorker, runPrimary, workerCount } from './serve-workers.js';
 import { serve, type ServeOptions, type ServerRequest, type ServerResponse } from '../http/server/index.js';
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
 import { ipFamily } from '../wire/ip-address.js';
 
-const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing] [limits]
+const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing] [--workers N|auto] [--quiet] [limits]
 
 Serves the files under DIR (default: the current directory) over HTTP/1.1.
   --port N, -p N   default 8080; 0 picks a free port
   --host H         the address to listen on, default 127.0.0.1
   --no-listing     a directory without index.html is 404, not a listing of its files
+  --workers N      N processes (node:cluster) answering on the same port, default 1;
+                   auto = one per core. A worker that dies is started again.
+  --quiet, -q      no access log
 GET and HEAD, index.html for directories (or a listing of the directory when it has
-none), ETag/Last-Modified with 304s, single byte ranges. Logs one line per request;
-stops on Ctrl-C or SIGTERM.
+none), ETag/Last-Modified with 304s, single byte ranges. Small files are kept in
+memory and checked against the disk (realpath + stat) at every request. Logs one
+line per request (in batches of up to 0.1 s); stops on Ctrl-C or SIGTERM.
 Limits (times in seconds, decimals allowed):
   --max-connections N        connections open at once, default 4096; at the cap the
                              longest idle one (else the slowest head) makes room
@@ -52,6 +61,8 @@ export async function serveCommand(args: string[]): Promise<number> {
         'request-timeout': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
         'no-listing': { type: 'boolean' },
+        workers: { type: 'string', short: 'w' },
+        quiet: { type: 'boolean', short: 'q' },
       },
     }),
   );
@@ -63,6 +74,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
   const host = values.host ?? '127.0.0.1';
   if (ipFamily(host) === 0) return fail(`--host must be an IP address, not '${host}'`, 2);
+  const workers = workerCount(values.workers);
+  if (workers === null) return fail(`--workers must be a whole number from 1 to 256 or 'auto', not '${values.workers}'`, 2);
+  const worker = isServeWorker();
   let limits: ServeOptions;
   try {
     limits = {
@@ -82,29 +96,36 @@ export async function serveCommand(args: string[]): Promise<number> {
     return fail(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 1);
   }
 
+  if (workers > 1 && !worker) return runPrimary(workers, dir);
+
   const files = staticFiles(path.resolve(dir), { listing: !values['no-listing'] });
-  const handler = async (req: ServerRequest, res: ServerResponse) => {
-    const t0 = performance.now();
-    let failed = false;
-    try {
-      await files(req, res);
-    } catch (e) {
-      failed = true;
-      throw e;
-    } finally {
-      const ms = performance.now() - t0;
-      const status = failed && !res.headersSent ? 500 : res.status;
-      process.stdout.write(`${req.remoteAddress} ${req.method} ${req.url} ${status} ${res.bytesWritten} B ${ms.toFixed(1)} ms\n`);
-    }
-  };
-  const lib = new SocketLibrary(new KernelStack(), { label: 'http-server' });
+  const log = values.quiet ? null : new AccessLog(process.stdout);
+  // In a worker each line names the process that answered.
+  const who = worker ? `[${process.pid}] ` : '';
+  const handler = !log
+    ? files
+    : async (req: ServerRequest, res: ServerResponse) => {
+        const t0 = performance.now();
+        let failed = false;
+        try {
+          await files(req, res);
+        } catch (e) {
+          failed = true;
+          throw e;
+        } finally {
+          const ms = performance.now() - t0;
+          const status = failed && !res.headersSent ? 500 : res.status;
+          log.line(`${who}${req.remoteAddress} ${req.method} ${req.url} ${status} ${res.bytesWritten} B ${ms.toFixed(1)} ms`);
+        }
+      };
+  const lib = new SocketLibrary(new KernelStack({ clusterShared: worker }), { label: 'http-server' });
   let server;
   try {
     server = await serve(handler, { ...limits, host, port: Number(portText), lib });
   } catch (e) {
     return fail((e as Error).message, 1);
   }
-  process.stdout.write(`serving ${dir} on ${server.url}\n`);
+  if (!worker) process.stdout.write(`serving ${dir} on ${server.url}\n`);
 
   const signal = await new Promise<string>((resolve) => {
     const stop = (name: string) => () => {
@@ -118,7 +139,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.on('SIGTERM', onTerm);
   });
   await server.close({ graceful: true, timeout: 5_000 });
+  log?.flush();
   const { requests, responses, parseErrors } = server.stats;
-  process.stdout.write(`serve: ${signal}: stopped after ${requests} requests, ${responses} responses, ${parseErrors} malformed\n`);
+  process.stdout.write(`${who}serve: ${signal}: stopped after ${requests} requests, ${responses} responses, ${parseErrors} malformed\n`);
+  // A worker's channel to the primary would keep it alive.
+  if (worker) process.disconnect?.();
   return 0;
 }

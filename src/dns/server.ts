@@ -66,6 +66,17 @@ const AXFR = 252;
 const IXFR = 251;
 const MAILB = 253;
 const MAILA = 254;
+/** Answers kept, keyed by the query's bytes after its ID; past this the oldest goes. */
+const ANSWER_CACHE_SIZE = 4096;
+/** Longer queries (many EDNS options, several questions) are answered afresh and not kept. */
+const CACHEABLE_QUERY = 512;
+
+/** A response kept for its question: the bytes (ID to be replaced) and what it adds to the stats. */
+interface CachedAnswer {
+  bytes: Uint8Array;
+  formError: boolean;
+  truncated: boolean;
+}
 
 /** Starts a server for `zones` on the library's stack and resolves once both sockets listen. */
 export async function serveDns(lib: SocketLibrary, zones: readonly Zone[], options: DnsServerOptions = {}): Promise<DnsServer> {
@@ -95,6 +106,12 @@ export class DnsServer {
   /** Which connection to close first when the cap is reached. */
   private readonly shedOrder = new ShedOrder<TcpConnection>();
   private slotWaiters: (() => void)[] = [];
+  /**
+   * Responses by query bytes. Zones cannot change once built (Zone is immutable) and the answer
+   * depends only on the bytes after the ID and the transport, so a kept answer is always the one
+   * `answer` would build again; the question's spelling is in the key, so its case comes back as sent.
+   */
+  private readonly answers = new Map<string, CachedAnswer>();
 
   constructor(
     private readonly lib: SocketLibrary,
@@ -181,12 +198,33 @@ export class DnsServer {
    */
   respond(query: Uint8Array, transport: 'udp' | 'tcp'): Uint8Array | null {
     this.stats.queries++;
-    const header = query.length >= 12 ? decodeHeader(query) : null;
     // Nothing to answer to, or a response: answering a response invites loops between servers.
-    if (!header || header.qr) {
+    if (query.length < 12 || (query[2]! & 0x80) !== 0) {
       this.stats.dropped++;
       return null;
     }
+    const key = query.length <= CACHEABLE_QUERY ? keyOf(query, transport) : null;
+    const kept = key === null ? undefined : this.answers.get(key);
+    if (kept) {
+      const bytes = kept.bytes.slice();
+      bytes[0] = query[0]!;
+      bytes[1] = query[1]!;
+      if (kept.formError) this.stats.formErrors++;
+      if (kept.truncated) this.stats.truncated++;
+      return bytes;
+    }
+    const formErrors = this.stats.formErrors;
+    const bytes = this.build(query, transport);
+    if (bytes && key !== null) {
+      if (this.answers.size >= ANSWER_CACHE_SIZE) this.answers.delete(this.answers.keys().next().value!);
+      this.answers.set(key, { bytes: bytes.slice(), formError: this.stats.formErrors !== formErrors, truncated: (bytes[2]! & 0x02) !== 0 });
+    }
+    return bytes;
+  }
+
+  /** The response to a query not answered before, counted in the stats; null to send nothing. */
+  private build(query: Uint8Array, transport: 'udp' | 'tcp'): Uint8Array | null {
+    const header = decodeHeader(query)!;
     let reply: DnsMessage;
     let decoded: DnsMessage | null = null;
     try {
@@ -391,6 +429,14 @@ function slipReply(query: Uint8Array): Uint8Array | null {
   } catch {
     return null;
   }
+}
+
+/** The cache key: the transport, then every byte after the ID (flags, counts, question as spelt, OPT). */
+function keyOf(query: Uint8Array, transport: 'udp' | 'tcp'): string {
+  let key = transport === 'udp' ? 'u' : 't';
+  // String.fromCharCode over the bytes: latin1, one char per byte, no Buffer needed in the portable layers.
+  for (let i = 2; i < query.length; i += 1024) key += String.fromCharCode.apply(null, query.subarray(i, Math.min(i + 1024, query.length)) as unknown as number[]);
+  return key;
 }
 
 function code(e: unknown): string | undefined {

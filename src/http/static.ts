@@ -13,6 +13,7 @@ import { constants as fsConstants, statSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtostackError } from '../errors.js';
+import { FileCache, sameFile, type CachedFile, type FileCacheLimits, type FileMeta } from './file-cache.js';
 import { readEntries, renderListing } from './listing.js';
 import type { Handler, ServerRequest, ServerResponse } from './server/index.js';
 
@@ -27,6 +28,12 @@ export interface StaticOptions {
   cacheControl?: string;
   /** A directory with no index file is answered with a listing of its entries (an HTML page); false, the default, answers 404. */
   listing?: boolean;
+  /**
+   * Small files kept in memory, each checked against the file system (realpath and stat) at every
+   * request before it is answered (src/http/file-cache.ts); false keeps none. Default: 1024 files
+   * of up to 64 KiB, 32 MiB in all.
+   */
+  cache?: FileCacheLimits | false;
 }
 
 /** staticFiles() was given a root that is not a directory it can serve. */
@@ -102,6 +109,7 @@ export function staticFiles(root: string, options: StaticOptions = {}): Handler 
   }
   if (!rootStats.isDirectory()) throw new StaticRootError('ENOTDIR', root);
   const listing = options.listing ?? false;
+  const cache = options.cache === false ? null : new FileCache(options.cache);
   // The root's own real path, found once: every file's real path must lie under it.
   let realRoot: Promise<string> | null = null;
 
@@ -114,6 +122,9 @@ export function staticFiles(root: string, options: StaticOptions = {}): Handler 
     const url = req.url;
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
+    // A path answered before from memory: the entry checks itself against the file system now.
+    const kept = cache?.get(pathname);
+    if (kept) return sendKept(req, res, kept, cacheControl);
     const query = q < 0 ? '' : url.slice(q);
     const segments = splitPath(pathname);
     if (segments === null) return plain(res, 400, 'Bad Request');
@@ -148,6 +159,13 @@ export function staticFiles(root: string, options: StaticOptions = {}): Handler 
     } else if (wantsDir || !file.stats.isFile()) {
       // "/file.txt/" names no directory; FIFOs, devices and sockets are never opened.
       return plain(res, 404, 'Not Found');
+    }
+    if (cache && cache.wants(Number(file.stats.size))) {
+      const entry = await readWhole(wantsDir ? path.join(joined, index as string) : joined, file.real, file.stats, cache.maxFileBytes);
+      // Changed while it was read (or grown too big): the streaming path checks it again.
+      if (!entry) return sendFile(req, res, file.real, file.stats, chunkSize, cacheControl);
+      cache.put(pathname, entry);
+      return sendKept(req, res, entry, cacheControl);
     }
     await sendFile(req, res, file.real, file.stats, chunkSize, cacheControl);
   };
@@ -275,18 +293,20 @@ function parseRange(value: string, size: number): [number, number] | 'unsatisfia
   return [start, Math.min(end, size - 1)];
 }
 
-async function sendFile(
-  req: ServerRequest,
-  res: ServerResponse,
-  file: string,
-  stats: Found['stats'],
-  chunkSize: number,
-  cacheControl: string | undefined,
-): Promise<void> {
+/** The validators and type of a file as found by stat. */
+function metaOf(file: string, stats: Found['stats']): FileMeta {
   const size = Number(stats.size);
   const mtimeMs = Number(stats.mtimeMs);
-  const etag = etagOf(size, mtimeMs);
-  const lastModified = new Date(Math.floor(mtimeMs / 1000) * 1000).toUTCString();
+  return { size, mtimeMs, etag: etagOf(size, mtimeMs), lastModified: new Date(Math.floor(mtimeMs / 1000) * 1000).toUTCString(), type: contentType(file) };
+}
+
+/**
+ * Sets the validators and answers the preconditions (RFC 9110 §13.2.2) and
+ * the range; returns the inclusive byte span to send with Content-Length set,
+ * or the promise of a response already given (304, 412, 416).
+ */
+function prepare(req: ServerRequest, res: ServerResponse, meta: FileMeta, cacheControl: string | undefined): [number, number] | Promise<void> {
+  const { size, mtimeMs, etag, lastModified } = meta;
   const mtimeSec = Math.floor(mtimeMs / 1000);
   res.setHeader('ETag', etag);
   res.setHeader('Last-Modified', lastModified);
@@ -309,7 +329,7 @@ async function sendFile(
     if (!Number.isNaN(ims) && mtimeSec <= ims) return notModified(res);
   }
 
-  res.setHeader('Content-Type', contentType(file));
+  res.setHeader('Content-Type', meta.type);
   res.setHeader('Accept-Ranges', 'bytes');
   let start = 0;
   let end = size - 1;
@@ -328,8 +348,53 @@ async function sendFile(
       res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
     }
   }
+  res.setHeader('Content-Length', end - start + 1);
+  return [start, end];
+}
+
+/** A response from a kept file's bytes: no file-system call beyond the cache's own check. */
+function sendKept(req: ServerRequest, res: ServerResponse, entry: CachedFile, cacheControl: string | undefined): Promise<void> {
+  const span = prepare(req, res, entry, cacheControl);
+  if (!Array.isArray(span)) return span;
+  if (req.method === 'HEAD' || span[1] < span[0]) return res.end();
+  return res.end(span[0] === 0 && span[1] === entry.size - 1 ? entry.data : entry.data.subarray(span[0], span[1] + 1));
+}
+
+/**
+ * A small file read whole for the cache: opened without following a last
+ * symlink, and kept only if what was opened is what was checked and it did
+ * not change while it was read. null if it cannot be read as checked.
+ */
+async function readWhole(joined: string, real: string, stats: Found['stats'], maxBytes: number): Promise<CachedFile | null> {
+  const handle = await open(real, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0)).catch(() => null);
+  if (!handle) return null;
+  try {
+    const before = await handle.stat();
+    if (before.ino !== stats.ino || before.dev !== stats.dev || before.size > maxBytes) return null;
+    const data = Buffer.allocUnsafe(before.size);
+    await readFully(handle, data, 0);
+    const after = await handle.stat();
+    if (!sameFile(before, after)) return null;
+    return { ...metaOf(real, after), joined, real, dev: after.dev, ino: after.ino, ctimeMs: after.ctimeMs, data };
+  } catch {
+    return null;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+async function sendFile(
+  req: ServerRequest,
+  res: ServerResponse,
+  file: string,
+  stats: Found['stats'],
+  chunkSize: number,
+  cacheControl: string | undefined,
+): Promise<void> {
+  const span = prepare(req, res, metaOf(file, stats), cacheControl);
+  if (!Array.isArray(span)) return span;
+  const [start, end] = span;
   const length = end - start + 1;
-  res.setHeader('Content-Length', length);
   if (req.method === 'HEAD' || length === 0) return res.end();
 
   const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0)).catch(() => null);

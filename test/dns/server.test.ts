@@ -253,6 +253,24 @@ test('not exactly one question is FORMERR; another opcode is NOTIMP; a zone tran
   assert.equal((await ask(query('www.example.test', TYPE.A, { questions: [{ name: 'www.example.test', type: TYPE.A, class: 3 }] }))).rcode, RCODE.REFUSED, 'class CH is not our zone');
 });
 
+test('a repeated question is answered from the kept bytes: its own ID, its own spelling, the same counts', () => {
+  const first = server.respond(encodeMessage(query('WwW.Example.TEST', TYPE.A, { id: 0x1111 })), 'udp')!;
+  const again = server.respond(encodeMessage(query('WwW.Example.TEST', TYPE.A, { id: 0x2222 })), 'udp')!;
+  const other = server.respond(encodeMessage(query('www.example.test', TYPE.A, { id: 0x3333 })), 'udp')!;
+  assert.deepEqual(again.subarray(2), first.subarray(2));
+  assert.deepEqual([decodeMessage(first).id, decodeMessage(again).id, decodeMessage(other).id], [0x1111, 0x2222, 0x3333]);
+  assert.equal(decodeMessage(again).questions[0]!.name, 'WwW.Example.TEST');
+  assert.equal(decodeMessage(other).questions[0]!.name, 'www.example.test');
+  // A kept truncated answer and a kept FORMERR still count each time; TCP keeps its own, untruncated.
+  const { truncated, formErrors } = server.stats;
+  for (let i = 0; i < 3; i++) {
+    assert.equal(decodeMessage(server.respond(encodeMessage(query('big.example.test', TYPE.A, { id: i })), 'udp')!).tc, true);
+    assert.equal(decodeMessage(server.respond(Uint8Array.from([...header(i, 0x0100, 1), 63, 0x61]), 'udp')!).rcode, RCODE.FORMERR);
+  }
+  assert.equal(decodeMessage(server.respond(encodeMessage(query('big.example.test', TYPE.A, { id: 9 })), 'tcp')!).answers.length, 60);
+  assert.deepEqual([server.stats.truncated - truncated, server.stats.formErrors - formErrors], [3, 3]);
+});
+
 test('UDP sizes: 512 without EDNS, the client EDNS size up to ours, below 512 read as 512', async () => {
   const plain = await exchange(encodeMessage(query('big.example.test', TYPE.A)), 2000);
   assert.ok(plain!.length <= 512);

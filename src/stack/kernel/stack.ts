@@ -24,8 +24,22 @@ import { KernelConnection } from './stream.js';
 /** Node's listen backlog for the OS; the socket library applies each listener's own bound above it. */
 const OS_BACKLOG = 4096;
 
+export interface KernelStackOptions {
+  /**
+   * In a `node:cluster` worker, listening sockets are shared with the other workers through the
+   * primary (cluster's own mechanism), so N workers accept on one address and port. Off by default:
+   * every listen is the process's own (`exclusive`), as outside a cluster.
+   */
+  clusterShared?: boolean;
+}
+
 export class KernelStack implements ProtocolStack {
   readonly name = 'kernel';
+  private readonly exclusive: boolean;
+
+  constructor(options: KernelStackOptions = {}) {
+    this.exclusive = !options.clusterShared;
+  }
 
   now(): number {
     return performance.now();
@@ -44,7 +58,7 @@ export class KernelStack implements ProtocolStack {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
       server.once('error', (err) => reject(toSocketError(err, {})));
-      server.listen({ host: local.address, port: local.port, backlog: OS_BACKLOG, exclusive: true }, () => {
+      server.listen({ host: local.address, port: local.port, backlog: OS_BACKLOG, exclusive: this.exclusive }, () => {
         server.removeAllListeners('error');
         server.on('error', () => {});
         resolve(new KernelBinding(server, (remote, opts, from) => this.open(remote, opts, from)));
