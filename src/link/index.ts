@@ -6,6 +6,7 @@
  */
 export { VirtualClock, type RunOptions } from './clock.js';
 export { WallClock } from './wall-clock.js';
+export { FrameReader, TunError, type TunErrorCode } from './tun.js';
 export { Link, LinkDevice, type LinkStats, type PacketSink } from './link.js';
 export { Network } from './network.js';
 export { LINKTYPE_RAW, PcapError, PcapWriter, parsePcap, type PcapFile, type PcapRecord, type PcapWriterOptions } from './pcap.js';
