@@ -145,7 +145,8 @@ export class TunDevice implements Device {
         }
         this.deliver(frame);
       });
-      child.stdout!.on('data', (chunk: Buffer) => reader.push(chunk));
+      // Plain Uint8Array views: a Buffer's slice() does not copy, and the stack copies with slice().
+      child.stdout!.on('data', (chunk: Buffer) => reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
       child.once('error', (e) => {
         clearTimeout(timer);
         reject(new TunError('ERR_TUN_HELPER', `cannot start the TUN helper: ${e.message}`, { cause: e }));
