@@ -22,6 +22,11 @@ export interface TunOptions {
   mtu?: number;
   /** How long attaching may take, ms (the helper may be compiled first). Default 60 000. */
   timeoutMs?: number;
+  /**
+   * A command the helper runs under, which must exec it in the end: `['ip', 'netns', 'exec', 'ns1']`
+   * attaches to an interface in another network namespace, `['sudo', '-n']` with other rights.
+   */
+  wrapper?: string[];
 }
 
 export interface TunStats {
@@ -55,6 +60,11 @@ export class TunDevice implements Device {
   private closing = false;
   private readonly exited: Promise<void>;
 
+  /** The helper's process id (the wrapper's, until it execs the helper). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   private constructor(
     readonly name: string,
     readonly mtu: number,
@@ -71,7 +81,8 @@ export class TunDevice implements Device {
     if (process.platform !== 'linux') throw new TunError('ERR_TUN_UNSUPPORTED', `TUN devices need Linux (this is ${process.platform})`);
     if (!existsSync('/dev/net/tun')) throw missingDevice();
     const helper = await tunHelper();
-    const child = spawn(helper, [name], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [command, ...args] = [...(options.wrapper ?? []), helper, name];
+    const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const device = new TunDevice(name, mtu, child);
     await device.attach(options.timeoutMs ?? 60_000);
     return device;
