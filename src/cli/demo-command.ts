@@ -8,6 +8,8 @@ import { formatSummary, runDemo, type DemoResult } from './demo.js';
 import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { writeReport } from './report.js';
+import { FlagError } from './limits.js';
+import { openTunStack, TUN_OPTIONS, TUN_USAGE, tunFailure, tunFlags, type TunFlags } from './tun.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
        protostack demo --stack user [--loss P] [--corrupt P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
@@ -27,7 +29,9 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
   --json          print the trace as JSON
   --har FILE      write the HTTP exchanges as HAR 1.2 (dns/connect/send/wait/receive timings)
   --html FILE     write one self-contained page with the diagram and the timeline (works offline)
-`;
+       protostack demo --url URL --tun NAME --address A.B.C.D/LEN [--mtu N] [--pcap FILE] [...]
+        the client on protostack's own TCP/IP, against a server on Linux's side of the interface
+${TUN_USAGE}`;
 
 export async function demoCommand(args: string[]): Promise<number> {
   const parsed = parseCommand('demo', DEMO_USAGE, () =>
@@ -47,8 +51,8 @@ export async function demoCommand(args: string[]): Promise<number> {
         stack: { type: 'string' },
         loss: { type: 'string' },
         corrupt: { type: 'string' },
-        pcap: { type: 'string' },
         seed: { type: 'string' },
+        ...TUN_OPTIONS,
       },
     }),
   );
@@ -65,7 +69,16 @@ export async function demoCommand(args: string[]): Promise<number> {
   const stack = values.stack ?? 'kernel';
   if (stack !== 'kernel' && stack !== 'user') return usage('--stack is kernel or user');
   const user = stack === 'user';
-  for (const option of ['loss', 'corrupt', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
+  let tun: TunFlags | null;
+  try {
+    tun = tunFlags(values);
+  } catch (e) {
+    if (e instanceof FlagError) return usage(e.message);
+    throw e;
+  }
+  if (tun && (user || values.stack !== undefined)) return usage('--tun is a stack of its own: leave out --stack');
+  if (tun && !values.url) return usage('--tun needs --url: the client runs on the interface, against a server on Linux\'s side');
+  for (const option of ['loss', 'corrupt', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user && !(tun && option === 'pcap')) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
   if (user && values.url) return usage('--url needs --stack kernel: the simulated network reaches no other server');
   const loss = values.loss === undefined ? 0 : Number(values.loss);
   if (values.loss !== undefined && (values.loss.trim() === '' || !(loss >= 0 && loss <= MAX_LOSS))) return usage(`--loss wants a probability from 0 to ${MAX_LOSS}`);
@@ -77,7 +90,20 @@ export async function demoCommand(args: string[]): Promise<number> {
 
   let result: DemoResult | UserDemoResult;
   if (user) result = await runUserDemo({ objects, http, seed, loss, corrupt, ...(values.pcap ? { pcap: values.pcap } : {}) });
-  else result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
+  else if (tun) {
+    let attached;
+    try {
+      attached = await openTunStack(tun, 'client');
+    } catch (e) {
+      process.stderr.write(`protostack demo: ${tunFailure(e) ?? (e as Error).message}\n`);
+      return 1;
+    }
+    try {
+      result = await runDemo({ objects, http, url: values.url!, stack: attached.stack });
+    } finally {
+      await attached.close();
+    }
+  } else result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
   const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;
   const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}${simulated ? `, user-space stack, loss ${simulated.link.loss}, seed ${simulated.seed}` : ''}`;
@@ -96,7 +122,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
   const where = simulated
     ? ` on a simulated link (${USER_DEMO_ADDRESSES.client} → DNS ${USER_DEMO_ADDRESSES.dns}, web ${USER_DEMO_ADDRESSES.web}),\nthrough the socket library over protostack's user-space stack.`
-    : `${values.url ? ` against ${values.url}` : ' on loopback'},\nthrough the socket library over the kernel stack.`;
+    : `${values.url ? ` against ${values.url}` : ' on loopback'},\nthrough the socket library over ${tun ? `protostack's user-space stack on ${tun.name}` : 'the kernel stack'}.`;
   process.stdout.write(
     [
       `protostack demo: gethostbyname, then socket, connect, write, read, close${where}`,

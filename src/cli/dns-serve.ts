@@ -7,6 +7,8 @@ import { serveDns, type DnsServerOptions } from '../dns/server.js';
 import { loadZone } from '../dns/zone-file.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
+import type { ProtocolStack } from '../stack/types.js';
+import { openTunStack, TUN_OPTIONS, TUN_USAGE, tunFailure, tunFlags, type TunFlags, type TunStack } from './tun.js';
 import { hostPort } from '../wire/address.js';
 import { ipFamily } from '../wire/ip-address.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
@@ -27,6 +29,8 @@ Limits:
                        longest idle one (else the slowest) makes room
   --idle-timeout SECS  a TCP client's time for each query, default 10
 Stops on Ctrl-C (SIGINT) or SIGTERM.
+${TUN_USAGE}With --tun, --address A.B.C.D/LEN is protostack's address on the interface, and
+the server answers there.
 `;
 
 export async function dnsServeCommand(args: string[]): Promise<number> {
@@ -43,8 +47,9 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
       options: {
         help: { type: 'boolean', short: 'h' },
         port: { type: 'string', short: 'p' },
-        address: { type: 'string', short: 'a' },
         origin: { type: 'string' },
+        ...TUN_OPTIONS,
+        address: { type: 'string', short: 'a' },
         'udp-size': { type: 'string' },
         'rate-limit': { type: 'string' },
         'max-tcp': { type: 'string' },
@@ -57,7 +62,15 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) return fail(positionals.length === 0 ? 'no zone file given' : 'one zone file only', 2);
   const portText = values.port ?? '5353';
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
-  const address = values.address ?? '127.0.0.1';
+  let tun: TunFlags | null;
+  try {
+    tun = tunFlags(values);
+  } catch (e) {
+    if (e instanceof FlagError) return fail(e.message, 2);
+    throw e;
+  }
+  if (!tun && values.pcap !== undefined) return fail('--pcap needs --tun', 2);
+  const address = tun?.address ?? values.address ?? '127.0.0.1';
   if (ipFamily(address) === 0) return fail(`--address must be an IP address, not '${address}'`, 2);
   let limits: DnsServerOptions;
   try {
@@ -79,11 +92,22 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
   } catch (e) {
     return fail((e as Error).message, 1);
   }
-  const lib = new SocketLibrary(new KernelStack(), { label: 'dns-server' });
+  let attached: TunStack | null = null;
+  let stack: ProtocolStack = new KernelStack();
+  if (tun) {
+    try {
+      attached = await openTunStack(tun, 'dns-server');
+    } catch (e) {
+      return fail(tunFailure(e) ?? (e as Error).message, 1);
+    }
+    stack = attached.stack;
+  }
+  const lib = new SocketLibrary(stack, { label: 'dns-server' });
   let server;
   try {
     server = await serveDns(lib, [zone], { ...limits, address, port: Number(portText) });
   } catch (e) {
+    await attached?.close();
     return fail((e as Error).message, 1);
   }
   process.stdout.write(`dns-serve: ${zone.origin || '.'} (${zone.size} records) on ${hostPort(address, server.port)} udp+tcp\n`);
@@ -100,6 +124,7 @@ export async function dnsServeCommand(args: string[]): Promise<number> {
     process.on('SIGTERM', onTerm);
   });
   await server.close();
+  await attached?.close();
   const { queries, responses, errors } = server.stats;
   process.stdout.write(`dns-serve: ${signal}: stopped after ${queries} queries, ${responses} responses, ${errors} socket errors\n`);
   return 0;

@@ -10,6 +10,8 @@ import { Agent } from '../http/agent.js';
 import { request, type Response } from '../http/client.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
+import { FlagError } from './limits.js';
+import { openTunStack, TUN_OPTIONS, TUN_USAGE, tunFailure, tunFlags, type TunStack } from './tun.js';
 import { TraceLog } from '../trace-events.js';
 import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
@@ -45,6 +47,7 @@ export const GET_USAGE = `Usage: protostack get URL [options]
 Exit codes as curl's: 1 unsupported protocol, 3 malformed URL, 6 cannot resolve, 7 cannot connect,
 8 not HTTP, 18 partial body, 22 HTTP error with -f, 23 cannot write, 28 timed out, 35 TLS handshake,
 47 too many redirects, 52 empty reply, 56 connection reset, 60 untrusted certificate.
+${TUN_USAGE}With --tun, name servers come from --dns-servers (resolv.conf's are usually on the host's loopback).
 `;
 
 const DEFAULT_HEADERS: HeaderList = [
@@ -53,6 +56,15 @@ const DEFAULT_HEADERS: HeaderList = [
 ];
 
 export async function getCommand(args: string[]): Promise<number> {
+  const opened: TunStack[] = [];
+  try {
+    return await runGet(args, opened);
+  } finally {
+    for (const tun of opened) await tun.close();
+  }
+}
+
+async function runGet(args: string[], opened: TunStack[]): Promise<number> {
   const parsed = parseCommand('get', GET_USAGE, () =>
     parseArgs({
       args,
@@ -77,6 +89,7 @@ export async function getCommand(args: string[]): Promise<number> {
         mermaid: { type: 'boolean' },
         har: { type: 'string' },
         html: { type: 'string' },
+        ...TUN_OPTIONS,
       },
     }),
   );
@@ -112,7 +125,27 @@ export async function getCommand(args: string[]): Promise<number> {
   const version = values['http1.0'] ? '1.0' : '1.1';
 
   const trace = values.verbose || values.mermaid || values.har || values.html ? new TraceLog() : null;
-  const lib = new SocketLibrary(new KernelStack(), { label: 'get', trace });
+  let tun;
+  try {
+    tun = tunFlags(values);
+  } catch (e) {
+    if (e instanceof FlagError) return usageError('get', e.message);
+    throw e;
+  }
+  if (!tun && values.pcap !== undefined) return usageError('get', '--pcap needs --tun');
+  let stack: KernelStack | TunStack['stack'] = new KernelStack();
+  if (tun) {
+    try {
+      const attached = await openTunStack(tun, 'get');
+      opened.push(attached);
+      stack = attached.stack;
+    } catch (e) {
+      const message = tunFailure(e);
+      if (message === null) throw e;
+      return fail(EXIT.cannotConnect, message);
+    }
+  }
+  const lib = new SocketLibrary(stack, { label: 'get', trace });
   let resolver: Resolver | undefined;
   try {
     if (servers) resolver = new Resolver({ lib, servers, resolvConf: false, trace });

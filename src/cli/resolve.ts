@@ -17,6 +17,9 @@ import { parseType, type DnsMessage } from '../wire/dns/types.js';
 import { ipFamily } from '../wire/ip-address.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
 import { plain } from './get-exit.js';
+import { FlagError } from './limits.js';
+import { SocketLibrary } from '../socket/library.js';
+import { openTunStack, TUN_OPTIONS, TUN_USAGE, tunFailure, tunFlags, type TunStack } from './tun.js';
 
 export const RESOLVE_USAGE = `Usage: protostack resolve NAME [TYPE] [@SERVER[:PORT]] [--tcp] [--timeout MS] [--short]
   TYPE           A (default), AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, ANY or TYPEnnn
@@ -28,18 +31,28 @@ export const RESOLVE_USAGE = `Usage: protostack resolve NAME [TYPE] [@SERVER[:PO
 Any answer is printed as dig prints it, with its status (NOERROR, NXDOMAIN, SERVFAIL,
 REFUSED, ...), and exits 0; no answer from any server exits 9, as dig does.
 localhost and *.invalid are answered locally (RFC 6761), never sent to a server.
+${TUN_USAGE}With --tun, give the server as @A.B.C.D (resolv.conf's are usually on the host's loopback).
 `;
 
 /** dig's exit code when no server answered. */
 const NO_REPLY = 9;
 
 export async function resolveCommand(args: string[]): Promise<number> {
+  const opened: TunStack[] = [];
+  try {
+    return await runResolve(args, opened);
+  } finally {
+    for (const tun of opened) await tun.close();
+  }
+}
+
+async function runResolve(args: string[], opened: TunStack[]): Promise<number> {
   const parsed = parseCommand('resolve', RESOLVE_USAGE, () =>
     parseArgs({
       args,
       allowPositionals: true,
       strict: true,
-      options: { help: { type: 'boolean', short: 'h' }, tcp: { type: 'boolean' }, timeout: { type: 'string' }, short: { type: 'boolean' } },
+      options: { help: { type: 'boolean', short: 'h' }, tcp: { type: 'boolean' }, timeout: { type: 'string' }, short: { type: 'boolean' }, ...TUN_OPTIONS },
     }),
   );
   if (typeof parsed === 'number') return parsed;
@@ -70,7 +83,27 @@ export async function resolveCommand(args: string[]): Promise<number> {
   const local = specialAnswer(qname, type);
   if (local) return print(local, [';; Query time: 0 msec', `;; SERVER: none, answered locally (${qname} is a special-use name, RFC 6761)`, `;; MSG SIZE  rcvd: ${encodeMessage(local).length}`]);
 
-  const resolver = new Resolver({ hosts: false, ...(values.tcp ? { tcp: true } : {}), ...(timeout ? { timeout } : {}), attempts: 1 });
+  let tun;
+  try {
+    tun = tunFlags(values);
+  } catch (e) {
+    if (e instanceof FlagError) return usageError('resolve', e.message);
+    throw e;
+  }
+  if (!tun && values.pcap !== undefined) return usageError('resolve', '--pcap needs --tun');
+  let lib: SocketLibrary | undefined;
+  if (tun) {
+    try {
+      const attached = await openTunStack(tun, 'resolve');
+      opened.push(attached);
+      lib = new SocketLibrary(attached.stack, { label: 'resolve' });
+    } catch (e) {
+      const message = tunFailure(e);
+      if (message === null) throw e;
+      return fail(message, 1);
+    }
+  }
+  const resolver = new Resolver({ ...(lib ? { lib } : {}), hosts: false, ...(values.tcp ? { tcp: true } : {}), ...(timeout ? { timeout } : {}), attempts: 1 });
   try {
     let targets: { endpoint: Endpoint; label: string }[];
     if (serverText !== undefined) {

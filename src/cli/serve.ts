@@ -16,9 +16,11 @@ import { serve, type ServeOptions, type ServerRequest, type ServerResponse } fro
 import { staticFiles } from '../http/static.js';
 import { SocketLibrary } from '../socket/library.js';
 import { KernelStack } from '../stack/kernel/stack.js';
+import type { ProtocolStack } from '../stack/types.js';
+import { openTunStack, TUN_OPTIONS, TUN_USAGE, tunFailure, tunFlags, type TunFlags, type TunStack } from './tun.js';
 import { ipFamily } from '../wire/ip-address.js';
 
-const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing] [--workers N|auto] [--quiet] [limits]
+const USAGE = `Usage: protostack serve [DIR] [--port N] [--host H] [--no-listing] [--workers N|auto] [--quiet] [limits] [--tun NAME --address A/LEN]
 
 Serves the files under DIR (default: the current directory) over HTTP/1.1.
   --port N, -p N   default 8080; 0 picks a free port
@@ -38,6 +40,7 @@ Limits (times in seconds, decimals allowed):
   --headers-timeout SECS     a request head, from its first byte, default 60
   --request-timeout SECS     a whole request, body included, default 300
   --keep-alive-timeout SECS  an idle kept-alive connection, default 5
+${TUN_USAGE}With --tun, --host defaults to the --address.
 `;
 
 export async function serveCommand(args: string[]): Promise<number> {
@@ -63,6 +66,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         'no-listing': { type: 'boolean' },
         workers: { type: 'string', short: 'w' },
         quiet: { type: 'boolean', short: 'q' },
+        ...TUN_OPTIONS,
       },
     }),
   );
@@ -72,10 +76,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   const dir = positionals[0] ?? '.';
   const portText = values.port ?? '8080';
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return fail(`--port must be 0-65535, not '${portText}'`, 2);
-  const host = values.host ?? '127.0.0.1';
+  let tun: TunFlags | null;
+  try {
+    tun = tunFlags(values);
+  } catch (e) {
+    if (e instanceof FlagError) return fail(e.message, 2);
+    throw e;
+  }
+  if (!tun && values.pcap !== undefined) return fail('--pcap needs --tun', 2);
+  const host = values.host ?? tun?.address ?? '127.0.0.1';
   if (ipFamily(host) === 0) return fail(`--host must be an IP address, not '${host}'`, 2);
   const workers = workerCount(values.workers);
   if (workers === null) return fail(`--workers must be a whole number from 1 to 256 or 'auto', not '${values.workers}'`, 2);
+  if (tun && workers > 1) return fail('--workers runs on the kernel stack: leave it out with --tun (one user stack owns the interface)', 2);
   const worker = isServeWorker();
   let limits: ServeOptions;
   try {
@@ -118,14 +131,25 @@ export async function serveCommand(args: string[]): Promise<number> {
           log.line(`${who}${req.remoteAddress} ${req.method} ${req.url} ${status} ${res.bytesWritten} B ${ms.toFixed(1)} ms`);
         }
       };
-  const lib = new SocketLibrary(new KernelStack({ clusterShared: worker }), { label: 'http-server' });
+  let attached: TunStack | null = null;
+  let stack: ProtocolStack = new KernelStack({ clusterShared: worker });
+  if (tun) {
+    try {
+      attached = await openTunStack(tun, 'http-server');
+    } catch (e) {
+      return fail(tunFailure(e) ?? (e as Error).message, 1);
+    }
+    stack = attached.stack;
+  }
+  const lib = new SocketLibrary(stack, { label: 'http-server' });
   let server;
   try {
     server = await serve(handler, { ...limits, host, port: Number(portText), lib });
   } catch (e) {
+    await attached?.close();
     return fail((e as Error).message, 1);
   }
-  if (!worker) process.stdout.write(`serving ${dir} on ${server.url}\n`);
+  if (!worker) process.stdout.write(`serving ${dir} on ${server.url}${tun ? ` (protostack's TCP/IP on ${tun.name})` : ''}\n`);
 
   const signal = await new Promise<string>((resolve) => {
     const stop = (name: string) => () => {
@@ -140,6 +164,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   await server.close({ graceful: true, timeout: 5_000 });
   log?.flush();
+  await attached?.close();
   const { requests, responses, parseErrors } = server.stats;
   process.stdout.write(`${who}serve: ${signal}: stopped after ${requests} requests, ${responses} responses, ${parseErrors} malformed\n`);
   // A worker's channel to the primary would keep it alive.

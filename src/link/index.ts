@@ -7,6 +7,7 @@
  */
 export { VirtualClock, type RunOptions } from './clock.js';
 export { WallClock } from './wall-clock.js';
+export { FrameReader, TunError, type TunErrorCode } from './tun.js';
 export { Link, LinkDevice, type MediumStats } from './link.js';
 export { SimulatedLink, SimulatedPort, type LinkStats } from './simulated-link.js';
 export { FaultyDevice, emptyFaultStats, type FaultDirection, type FaultStats, type FaultyDeviceOptions } from './faults.js';

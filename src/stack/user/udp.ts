@@ -175,7 +175,7 @@ export class UserDatagram implements DatagramEndpoint {
   deliver(payload: Uint8Array, address: string, port: number): void {
     if (this.closed) return;
     // A copy: the queue then holds only its own bytes, not the packets they came in.
-    if (this.queue.push(payload.slice(), address, port)) this.notify?.();
+    if (this.queue.push(Uint8Array.prototype.slice.call(payload), address, port)) this.notify?.();
     else this.udp.counters.add('udp.recv-buffer-full');
   }
 

@@ -120,7 +120,7 @@ export class OutOfOrderQueue {
         this.stats.add('tcp.ooo-dropped');
         return this.done('dropped');
       }
-      const run = new Run(seq, data.slice(), 0, data.length);
+      const run = new Run(seq, Uint8Array.prototype.slice.call(data), 0, data.length);
       this.capacity += data.length;
       this.root = this.insertAt(this.root, run);
       this.count++;

@@ -36,7 +36,8 @@ export class SendBuffer {
       if (src.length === 0) return;
     }
     if (src.length >= BLOCK) {
-      this.chunks.push(src.slice());
+      // Uint8Array's slice, which copies: a Node Buffer's slice() is a view, and the caller reuses its buffer.
+      this.chunks.push(Uint8Array.prototype.slice.call(src));
       this.tailUsed = -1;
     } else {
       const block = new Uint8Array(BLOCK);
