@@ -9,6 +9,7 @@
  */
 import { stackError } from '../../errors.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
+import * as delack from './delack.js';
 import { add, diff, gt, le, lt, max, min } from './seq.js';
 import { State } from './state.js';
 import type { Scoreboard } from './scoreboard.js';
@@ -44,6 +45,7 @@ function transmit(t: Tcb, flags: number, seq: number, payload: Uint8Array, synOp
   }
   const ack = flags & ACK ? t.rcvNxt : 0;
   if (flags & ACK) {
+    if (t.rcvNxt !== t.lastAckSent) delack.onAckSent(t);
     t.lastAckSent = t.rcvNxt;
     t.ackOwed = 0;
     t.ackAt = NONE;
@@ -85,6 +87,11 @@ export function sendReset(t: Tcb, seq: number): void {
   transmit(t, RST, seq, EMPTY);
 }
 
+/** The reset of an abort (close with unread data, SO_LINGER 0, an orphan receiving data): Linux's carries an ACK (tcp_send_active_reset). */
+export function sendActiveReset(t: Tcb): void {
+  transmit(t, RST | ACK, t.sndNxt, EMPTY);
+}
+
 /** Sends data (and the FIN, when it follows) at `seq`, retransmitted or new. */
 function sendAt(t: Tcb, seq: number, len: number): number {
   const offset = diff(seq, t.sndUna);
@@ -104,6 +111,7 @@ function sendAt(t: Tcb, seq: number, len: number): number {
     t.rttSeq = seq;
     t.rttStart = now;
   }
+  if (dataLen > 0) delack.onDataSent(t, now);
   transmit(t, flags, seq, payload);
   const end = add(seq, sent);
   if (dataLen < t.mss && dataLen > 0) t.sndSml = end;
