@@ -41,6 +41,7 @@ const PASSING = [
   'slow_start/slow-start-ack-per-2pkt.pkt',
   'slow_start/slow-start-app-limited.pkt',
   'ts_recent/fin_tsval.pkt',
+  'ts_recent/invalid_ack.pkt',
   'ts_recent/reset_tsval.pkt',
   'validate/validate-established-no-flags.pkt',
 ];

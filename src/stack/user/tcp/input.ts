@@ -92,8 +92,14 @@ export function input(t: Tcb, seg: TcpSegment, now: number): void {
     if (!(lt(t.sndUna, seg.ack) && le(seg.ack, t.sndMax))) return sender.sendReset(t, seg.ack);
     established(t, seg);
   }
-  // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
-  if (gt(seg.ack, t.sndMax) || lt(seg.ack, t.sndUna - t.maxSndWnd)) return challengeAck(t);
+  // An ACK for data never sent is dropped silently, as Linux does (tcp_ack: RFC 9293 §3.10.7.4
+  // lets "send an ACK, drop the segment", but the ACK would only feed an ACK war with a confused
+  // peer); one too old to be a late ACK gets RFC 5961 §5.2's challenge ACK.
+  if (gt(seg.ack, t.sndMax)) {
+    t.host.counters.add('tcp.ack-unsent-data');
+    return;
+  }
+  if (lt(seg.ack, t.sndUna - t.maxSndWnd)) return challengeAck(t);
   // RFC 7323 §4.3: TS.Recent only from a segment that is kept, so a dropped one cannot poison PAWS.
   if (ts && le(seg.seq, t.lastAckSent) && ge(ts.value, t.tsRecent)) t.tsRecent = ts.value;
   if (t.state === State.TimeWait) return inputTimeWait(t, seg);
