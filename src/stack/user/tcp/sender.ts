@@ -112,6 +112,7 @@ function sendAt(t: Tcb, seq: number, len: number): number {
     t.rttStart = now;
   }
   if (dataLen > 0) delack.onDataSent(t, now);
+  if (t.sndUna === t.sndMax) t.headSentAt = now;
   transmit(t, flags, seq, payload);
   const end = add(seq, sent);
   if (dataLen < t.mss && dataLen > 0) t.sndSml = end;
@@ -287,6 +288,7 @@ function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number, sacked: num
   if (lt(t.highRxt, ack)) t.highRxt = ack;
   t.scoreboard?.advance(ack);
   t.retries = 0;
+  t.headSentAt = now;
 
   if (t.inRecovery) {
     if (!lt(ack, t.recover)) {
@@ -375,7 +377,7 @@ export function onRetransmitTimeout(t: Tcb): void {
     return;
   }
   if (!canSend(t) || t.sndUna === t.sndMax) return;
-  if (++t.retries > c.retries) {
+  if (++t.retries > c.retries || userTimedOut(t, now)) {
     return t.fail(t.softError ?? stackError('ETIMEDOUT'));
   }
   t.host.counters.add('tcp.rto');
@@ -395,9 +397,18 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.rtt.backoff();
   t.sndNxt = t.sndUna;
   t.rtoAt = now + t.rtt.rto;
+  // Linux's tcp_clamp_rto_to_user_timeout: the next timeout comes no later than the user timeout.
+  const user = t.options.userTimeoutMs ?? 0;
+  if (user > 0) t.rtoAt = Math.max(now + 1, Math.min(t.rtoAt, t.headSentAt + user));
   output(t);
   // The peer's window may be closed: the first segment still goes (it is the probe).
   if (t.sndNxt === t.sndUna) t.sndNxt = add(t.sndUna, sendAt(t, t.sndUna, Math.min(t.mss, diff(t.sndMax, t.sndUna))));
+}
+
+/** TCP_USER_TIMEOUT: the oldest unacknowledged data has waited at least that long. */
+function userTimedOut(t: Tcb, now: number): boolean {
+  const user = t.options.userTimeoutMs ?? 0;
+  return user > 0 && now - t.headSentAt >= user;
 }
 
 function startPersist(t: Tcb): void {

@@ -86,6 +86,8 @@ export class Tcb implements StreamConnection {
   /** Karn timing without timestamps: the sequence timed and when it left; -1 when none. */
   rttSeq = -1;
   rttStart = 0;
+  /** When the oldest unacknowledged data was sent, or last acknowledged in part (TCP_USER_TIMEOUT counts from it). */
+  headSentAt = 0;
   /** Consecutive retransmission timeouts (or unanswered probes) without progress. */
   retries = 0;
   /** Duplicate segments received, retransmissions sent: counted for tests and benches. */
