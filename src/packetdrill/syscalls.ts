@@ -41,7 +41,7 @@ const O_NONBLOCK = 0x800;
 const WMEM_MAX = 212_992;
 const RMEM_MAX = 212_992;
 const NEVER = 2 ** 31 - 1;
-const SETTABLE = new Set(['SO_REUSEADDR', 'SO_SNDBUF', 'SO_RCVBUF', 'SO_KEEPALIVE', 'TCP_NODELAY', 'TCP_KEEPIDLE', 'TCP_MAXSEG']);
+const SETTABLE = new Set(['SO_REUSEADDR', 'SO_SNDBUF', 'SO_RCVBUF', 'SO_KEEPALIVE', 'TCP_NODELAY', 'TCP_KEEPIDLE', 'TCP_MAXSEG', 'TCP_USER_TIMEOUT']);
 
 export class Syscalls {
   /** Script descriptor → library descriptor. */
@@ -290,6 +290,9 @@ export class Syscalls {
         return { value: 0 };
       case 'TCP_MAXSEG':
         await lib.setsockopt(fd, { maxSegment: value });
+        return { value: 0 };
+      case 'TCP_USER_TIMEOUT':
+        await lib.setsockopt(fd, { userTimeout: value });
         return { value: 0 };
       default:
         throw new Skip(`setsockopt ${name}`);

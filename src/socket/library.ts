@@ -603,7 +603,7 @@ export class SocketLibrary {
 }
 
 function streamOptions(o: SocketOptions): StreamOptions {
-  return { noDelay: o.noDelay, keepAliveMs: o.keepAlive ? o.keepAliveIdle : 0, sendBufferSize: o.sendBufferSize, recvBufferSize: o.recvBufferSize, maxSegment: o.maxSegment };
+  return { noDelay: o.noDelay, keepAliveMs: o.keepAlive ? o.keepAliveIdle : 0, sendBufferSize: o.sendBufferSize, recvBufferSize: o.recvBufferSize, maxSegment: o.maxSegment, userTimeoutMs: o.userTimeout };
 }
 
 

@@ -20,6 +20,12 @@ export interface SocketOptions {
   sendBufferSize: number;
   /** SO_RCVBUF: bytes the stack may hold unread before it stops reading from the network. */
   recvBufferSize: number;
+  /**
+   * TCP_USER_TIMEOUT, in milliseconds: how long sent data may stay unacknowledged before the
+   * connection fails with ETIMEDOUT, whatever the retry count; 0 (the default) leaves it to the
+   * retries. The kernel stack (node:net) cannot set it and ignores it.
+   */
+  userTimeout: number;
   /** TCP_MAXSEG: the largest segment to offer and send, set before connect or on the listener; 0 leaves it to the route. The kernel stack ignores it. */
   maxSegment: number;
 }
@@ -36,6 +42,7 @@ export const DEFAULT_OPTIONS: Readonly<SocketOptions> = Object.freeze({
   sendBufferSize: 256 * 1024,
   recvBufferSize: 128 * 1024,
   maxSegment: 0,
+  userTimeout: 0,
 });
 
 /** Timers cannot wait longer than 2^31-1 ms; a longer "timeout" would fire at once. */
@@ -59,6 +66,10 @@ export function checkOptions(options: Partial<SocketOptions>, call: string, fd?:
       case 'recvBufferSize':
         if (!Number.isInteger(value) || (value as number) < MIN_BUFFER || (value as number) > MAX_BUFFER)
           throw bad(`${key} must be an integer from ${MIN_BUFFER} to ${MAX_BUFFER}`);
+        break;
+      case 'userTimeout':
+        if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_TIMEOUT)
+          throw bad(`${key} must be an integer number of milliseconds from 0 to ${MAX_TIMEOUT}`);
         break;
       case 'maxSegment':
         // Linux's bounds: TCP_MIN_MSS (88) to MAX_TCP_WINDOW (32767), or 0.

@@ -41,6 +41,8 @@ export interface StreamOptions {
    * connection opens; 0 or absent leaves it to the route. A stack that cannot set it ignores it.
    */
   maxSegment?: number;
+  /** TCP_USER_TIMEOUT: ms sent data may stay unacknowledged before ETIMEDOUT; 0 or absent: off. A stack that cannot set it ignores it. */
+  userTimeoutMs?: number;
 }
 
 export interface StreamConnection extends Notifiable {

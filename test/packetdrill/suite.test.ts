@@ -24,6 +24,7 @@ const SUITE = join(ROOT, '..', 'shared', 'packetdrill', 'tcp');
 const PASSING = [
   'blocking/blocking-accept.pkt',
   'blocking/blocking-connect.pkt',
+  'blocking/blocking-read.pkt',
   'close/close-local-close-then-remote-fin.pkt',
   'close/close-on-syn-sent.pkt',
   'close/close-remote-fin-then-close.pkt',
@@ -35,10 +36,13 @@ const PASSING = [
   'mss/mss-setsockopt-tcp_maxseg-server.pkt',
   'shutdown/shutdown-rd-close.pkt',
   'shutdown/shutdown-rdwr-close.pkt',
+  'shutdown/shutdown-wr-close.pkt',
   'slow_start/slow-start-ack-per-1pkt.pkt',
   'slow_start/slow-start-ack-per-2pkt.pkt',
   'slow_start/slow-start-app-limited.pkt',
   'ts_recent/fin_tsval.pkt',
+  'ts_recent/invalid_ack.pkt',
+  'ts_recent/reset_tsval.pkt',
   'validate/validate-established-no-flags.pkt',
 ];
 

@@ -236,7 +236,7 @@ test('RFC 9293 §3.6, Linux: data arriving after close() (nobody will read it) i
   conn.close();
   expectSeg(h.one(), { flags: 'F.', seq: 1, ack: 1 });
   h.send({ flags: 'P.', seq: 1, ack: 2, data: 10 });
-  expectSeg(h.one(), { flags: 'R', seq: 2 });
+  expectSeg(h.one(), { flags: 'R.', seq: 2 });
   assert.equal(h.state(), 'none');
 });
 
@@ -306,7 +306,7 @@ test('RFC 9293 §3.9: close() twice sends one FIN; abort() after close() sends <
   h.none();
   assert.equal(h.state(), 'FIN-WAIT-1');
   conn.abort();
-  expectSeg(h.one(), { flags: 'R', seq: 2 });
+  expectSeg(h.one(), { flags: 'R.', seq: 2 });
   assert.equal(h.state(), 'none');
   conn.abort();
   h.none('nothing more once closed');
@@ -341,6 +341,6 @@ test('RFC 9293 §3.6 and Linux: close() in CLOSE-WAIT with unread data resets in
   h.send({ flags: 'FP.', seq: 1, ack: 1, data: 10 });
   h.one();
   conn.close();
-  expectSeg(h.one(), { flags: 'R', seq: 1 });
+  expectSeg(h.one(), { flags: 'R.', seq: 1 });
   assert.equal(h.state(), 'none');
 });

@@ -233,7 +233,7 @@ test('Linux: closing a listener resets the connections nobody accepted, and the 
   h.one();
   h.send({ flags: '.', seq: 1, ack: 1 });
   listener.close();
-  expectSeg(h.one(), { flags: 'R', seq: 1 });
+  expectSeg(h.one(), { flags: 'R.', seq: 1 });
   assert.equal(h.state(), 'none');
   h.iss = null; // the RST's numbers are absolute: no ISS of ours
   h.send({ flags: 'S', seq: 1000, srcPort: 40001 });

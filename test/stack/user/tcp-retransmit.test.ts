@@ -267,3 +267,32 @@ test('RFC 6298 §5: a retransmission after a timeout takes a full MSS even if th
   h.advance(1000);
   assert.deepEqual(brief(h.take()), ['. 1:1 1460']);
 });
+
+test('Linux TCP_USER_TIMEOUT (5 s): the RTO is clamped to the user timeout and the connection fails with ETIMEDOUT when it passes, long before `retries`', async () => {
+  const { h, conn } = await established({}, { mss: 1460 }, { noDelay: true, userTimeoutMs: 5000 });
+  conn.write(pattern(100));
+  const first = h.one();
+  const times = sendTimes(h, 4999).map((at) => at - first.at);
+  assert.deepEqual(times, [1000, 3000], 'the third timeout would be at 7 s; it is clamped to 5 s');
+  assert.equal(h.state(), 'ESTABLISHED');
+  h.advance(1);
+  h.none('no RST');
+  assert.equal(h.state(), 'none');
+  assert.equal(thrown(() => conn.read(new Uint8Array(1))), 'ETIMEDOUT');
+});
+
+test('Linux TCP_USER_TIMEOUT: an ACK of part of the data restarts the count', async () => {
+  const { h, conn } = await established({}, { mss: 1460 }, { noDelay: true, userTimeoutMs: 3000 });
+  conn.write(pattern(100));
+  const first = h.one();
+  conn.write(pattern(100));
+  h.take();
+  h.advance(2000);
+  h.take();
+  h.send({ flags: '.', seq: 1, ack: 101 });
+  h.advance(2500);
+  assert.equal(h.state(), 'ESTABLISHED', 'the oldest data now waited only 2.5 s');
+  h.advance(600);
+  assert.equal(h.state(), 'none');
+  assert.ok(h.now() - first.at >= 5000);
+});

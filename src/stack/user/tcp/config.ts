@@ -25,6 +25,12 @@ export interface TcpConfig {
   keepAliveProbes: number;
   /** TCP_DELACK_MIN: 40 ms. */
   delayedAckMs: number;
+  /**
+   * TCP_MAX_QUICKACKS: at the start of a connection, after a silence longer than an RTO and after a
+   * duplicate segment, Linux acknowledges up to this many segments at once instead of delaying
+   * (quick-ACK mode, delack.ts). 0 turns the mode off: RFC 9293's delayed ACK from the first segment.
+   */
+  quickAcks: number;
   /** tcp_challenge_ack_limit: challenge ACKs per second for the whole stack (RFC 5961 §7). */
   challengeAckLimit: number;
   /**
@@ -71,6 +77,7 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   keepAliveIntervalMs: 75_000,
   keepAliveProbes: 9,
   delayedAckMs: 40,
+  quickAcks: 16,
   challengeAckLimit: 1000,
   invalidRateLimitMs: 500,
   synCookies: 1,

@@ -8,6 +8,7 @@
  */
 import { stackError } from '../../errors.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from '../../../wire/tcp.js';
+import * as delack from './delack.js';
 import { established } from './handshake.js';
 import { negotiate } from './options.js';
 import { challengeAck, oowAck, oowAllowed } from './ratelimit.js';
@@ -59,6 +60,11 @@ export function input(t: Tcb, seg: TcpSegment, now: number): void {
       if (t.state === State.TimeWait && seg.flags & SYN) return t.host.reopen(t, seg);
       // The peer's FIN again (it lies below RCV.NXT): ACK it and restart the 2·MSL wait.
       if (t.state === State.TimeWait && seg.flags & FIN) return inputTimeWait(t, seg);
+      // Data we had already: our ACKs were lost or late, so ACK quickly for a while (Linux's tcp_send_dupack).
+      if (seg.payload.length > 0 && lt(seg.seq, t.rcvNxt)) {
+        t.pingpong = false;
+        delack.enterQuickAck(t);
+      }
       oowAck(t, seg);
     }
     return;
@@ -86,8 +92,14 @@ export function input(t: Tcb, seg: TcpSegment, now: number): void {
     if (!(lt(t.sndUna, seg.ack) && le(seg.ack, t.sndMax))) return sender.sendReset(t, seg.ack);
     established(t, seg);
   }
-  // RFC 5961 §5.2: an ACK for data never sent, or too old, gets a challenge ACK.
-  if (gt(seg.ack, t.sndMax) || lt(seg.ack, t.sndUna - t.maxSndWnd)) return challengeAck(t);
+  // An ACK for data never sent is dropped silently, as Linux does (tcp_ack: RFC 9293 §3.10.7.4
+  // lets "send an ACK, drop the segment", but the ACK would only feed an ACK war with a confused
+  // peer); one too old to be a late ACK gets RFC 5961 §5.2's challenge ACK.
+  if (gt(seg.ack, t.sndMax)) {
+    t.host.counters.add('tcp.ack-unsent-data');
+    return;
+  }
+  if (lt(seg.ack, t.sndUna - t.maxSndWnd)) return challengeAck(t);
   // RFC 7323 §4.3: TS.Recent only from a segment that is kept, so a dropped one cannot poison PAWS.
   if (ts && le(seg.seq, t.lastAckSent) && ge(ts.value, t.tsRecent)) t.tsRecent = ts.value;
   if (t.state === State.TimeWait) return inputTimeWait(t, seg);
@@ -147,7 +159,7 @@ function inputText(t: Tcb, seg: TcpSegment): void {
   if (seg.payload.length > 0) {
     if (t.orphan) {
       // Nobody will ever read t: tell the peer, as Linux does.
-      sender.sendReset(t, t.sndNxt);
+      sender.sendActiveReset(t);
       return t.fail(stackError('ECONNRESET'));
     }
     receive(t, seg);
@@ -179,11 +191,17 @@ function receive(t: Tcb, seg: TcpSegment): void {
   if (t.rcvNxt === before || hadHoles || t.recvBuf.hasPending) {
     // Out of order, a duplicate, or filling a hole: ACK at once (RFC 5681 §4.2) so the sender learns fast.
     if (t.rcvNxt === before) t.host.counters.add(t.recvBuf.hasPending ? 'tcp.out-of-order' : 'tcp.duplicate');
+    // A duplicate: the peer retransmits what we had, so our ACKs are late or lost; ACK quickly for a while (tcp_data_queue).
+    if (t.rcvNxt === before && !t.recvBuf.hasPending) {
+      t.pingpong = false;
+      delack.enterQuickAck(t);
+    }
     sender.sendAck(t);
     if (t.rcvNxt !== before) t.wake();
   } else {
     t.ackOwed += data.length;
-    if (t.ackOwed >= 2 * t.mss) sender.sendAck(t);
+    delack.onDataReceived(t, t.host.clock.now());
+    if (t.ackOwed >= 2 * t.mss || delack.ackNow(t)) sender.sendAck(t);
     else if (t.ackAt === NONE) t.ackAt = t.host.clock.now() + t.host.config.delayedAckMs;
     t.wake();
   }

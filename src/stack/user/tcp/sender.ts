@@ -9,6 +9,7 @@
  */
 import { stackError } from '../../errors.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from '../../../wire/tcp.js';
+import * as delack from './delack.js';
 import { add, diff, gt, le, lt, max, min } from './seq.js';
 import { State } from './state.js';
 import type { Scoreboard } from './scoreboard.js';
@@ -44,6 +45,7 @@ function transmit(t: Tcb, flags: number, seq: number, payload: Uint8Array, synOp
   }
   const ack = flags & ACK ? t.rcvNxt : 0;
   if (flags & ACK) {
+    if (t.rcvNxt !== t.lastAckSent) delack.onAckSent(t);
     t.lastAckSent = t.rcvNxt;
     t.ackOwed = 0;
     t.ackAt = NONE;
@@ -85,6 +87,11 @@ export function sendReset(t: Tcb, seq: number): void {
   transmit(t, RST, seq, EMPTY);
 }
 
+/** The reset of an abort (close with unread data, SO_LINGER 0, an orphan receiving data): Linux's carries an ACK (tcp_send_active_reset). */
+export function sendActiveReset(t: Tcb): void {
+  transmit(t, RST | ACK, t.sndNxt, EMPTY);
+}
+
 /** Sends data (and the FIN, when it follows) at `seq`, retransmitted or new. */
 function sendAt(t: Tcb, seq: number, len: number): number {
   const offset = diff(seq, t.sndUna);
@@ -104,6 +111,8 @@ function sendAt(t: Tcb, seq: number, len: number): number {
     t.rttSeq = seq;
     t.rttStart = now;
   }
+  if (dataLen > 0) delack.onDataSent(t, now);
+  if (t.sndUna === t.sndMax) t.headSentAt = now;
   transmit(t, flags, seq, payload);
   const end = add(seq, sent);
   if (dataLen < t.mss && dataLen > 0) t.sndSml = end;
@@ -279,6 +288,7 @@ function newAck(t: Tcb, seg: TcpSegment, acked: number, now: number, sacked: num
   if (lt(t.highRxt, ack)) t.highRxt = ack;
   t.scoreboard?.advance(ack);
   t.retries = 0;
+  t.headSentAt = now;
 
   if (t.inRecovery) {
     if (!lt(ack, t.recover)) {
@@ -367,7 +377,7 @@ export function onRetransmitTimeout(t: Tcb): void {
     return;
   }
   if (!canSend(t) || t.sndUna === t.sndMax) return;
-  if (++t.retries > c.retries) {
+  if (++t.retries > c.retries || userTimedOut(t, now)) {
     return t.fail(t.softError ?? stackError('ETIMEDOUT'));
   }
   t.host.counters.add('tcp.rto');
@@ -387,9 +397,18 @@ export function onRetransmitTimeout(t: Tcb): void {
   t.rtt.backoff();
   t.sndNxt = t.sndUna;
   t.rtoAt = now + t.rtt.rto;
+  // Linux's tcp_clamp_rto_to_user_timeout: the next timeout comes no later than the user timeout.
+  const user = t.options.userTimeoutMs ?? 0;
+  if (user > 0) t.rtoAt = Math.max(now + 1, Math.min(t.rtoAt, t.headSentAt + user));
   output(t);
   // The peer's window may be closed: the first segment still goes (it is the probe).
   if (t.sndNxt === t.sndUna) t.sndNxt = add(t.sndUna, sendAt(t, t.sndUna, Math.min(t.mss, diff(t.sndMax, t.sndUna))));
+}
+
+/** TCP_USER_TIMEOUT: the oldest unacknowledged data has waited at least that long. */
+function userTimedOut(t: Tcb, now: number): boolean {
+  const user = t.options.userTimeoutMs ?? 0;
+  return user > 0 && now - t.headSentAt >= user;
 }
 
 function startPersist(t: Tcb): void {

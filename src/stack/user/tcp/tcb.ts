@@ -17,6 +17,7 @@ import { WOULD_BLOCK, type Endpoint, type StreamConnection, type StreamOptions }
 import type { TcpSegment } from '../../../wire/tcp.js';
 import { createController, type CongestionController } from './congestion/index.js';
 import type { ListenerHook, TcpHost } from './host.js';
+import * as delack from './delack.js';
 import { input } from './input.js';
 import { RecvBuffer } from './recv-buffer.js';
 import { RttEstimator } from './rtt.js';
@@ -85,6 +86,8 @@ export class Tcb implements StreamConnection {
   /** Karn timing without timestamps: the sequence timed and when it left; -1 when none. */
   rttSeq = -1;
   rttStart = 0;
+  /** When the oldest unacknowledged data was sent, or last acknowledged in part (TCP_USER_TIMEOUT counts from it). */
+  headSentAt = 0;
   /** Consecutive retransmission timeouts (or unanswered probes) without progress. */
   retries = 0;
   /** Duplicate segments received, retransmissions sent: counted for tests and benches. */
@@ -94,6 +97,11 @@ export class Tcb implements StreamConnection {
 
   // Delayed ACK (RFC 9293 §3.8.6.3): full-sized segments received but not yet acknowledged.
   ackOwed = 0;
+  /** Quick-ACK mode (delack.ts): ACKs still to send at once; whether the connection is interactive; the last data in and out (ms, -1 never). */
+  quickAcks = 0;
+  pingpong = false;
+  lastDataIn = -1;
+  lastDataOut = -1;
   // Deadlines on the clock; Infinity when off.
   rtoAt = NONE;
   ackAt = NONE;
@@ -201,7 +209,7 @@ export class Tcb implements StreamConnection {
 
   abort(): void {
     if (this.isClosed()) return;
-    if (this.state !== State.SynSent && this.state !== State.TimeWait) sender.sendReset(this, this.sndNxt);
+    if (this.state !== State.SynSent && this.state !== State.TimeWait) sender.sendActiveReset(this);
     this.fail(stackError('ECONNABORTED'));
   }
 
@@ -332,12 +340,21 @@ export class Tcb implements StreamConnection {
     else w.resolve();
   }
 
-  /** After the application read: if the window can open by a useful amount, say so now (RFC 9293 §3.8.6.2.2). */
+  /**
+   * After the application read, Linux's rule (tcp_cleanup_rbuf): an ACK still owed goes now if more
+   * than a segment is unacknowledged; else a window update goes only if the window at least
+   * doubles, and only while the window left is at most half the largest, so a reader
+   * that keeps up sends no updates at all (the ACKs the data draws carry the window).
+   */
   private maybeWindowUpdate(): void {
     if (this.state !== State.Established && this.state !== State.FinWait1 && this.state !== State.FinWait2) return;
-    const right = add(this.rcvNxt, this.receiveWindow());
-    const grow = diff(right, this.rcvAdv);
-    if (grow >= Math.min(this.options.recvBufferSize / 2, this.mss)) sender.sendAck(this);
+    if (this.finReceived || this.readShut) return;
+    if (this.ackOwed > 0 && diff(this.rcvNxt, this.lastAckSent) > this.mss) return sender.sendAck(this);
+    const left = Math.max(0, diff(this.rcvAdv, this.rcvNxt));
+    if (2 * left > this.options.recvBufferSize) return;
+    // Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): a window under a segment is not offered.
+    const open = this.receiveWindow();
+    if (open >= Math.min(this.options.recvBufferSize / 2, this.mss) && open >= 2 * left) sender.sendAck(this);
   }
 
   /** Bytes we can still take beyond RCV.NXT. */
@@ -382,7 +399,10 @@ export class Tcb implements StreamConnection {
     }
     if (this.ackAt <= now) {
       this.ackAt = NONE;
-      if (this.ackOwed > 0) sender.sendAck(this);
+      if (this.ackOwed > 0) {
+        delack.onDelayedAckTimer(this);
+        sender.sendAck(this);
+      }
     }
     if (this.rtoAt <= now) {
       this.rtoAt = NONE;
