@@ -44,40 +44,15 @@ export class Cubic implements CongestionController {
   private thresh = INFINITE_SSTHRESH;
   private mss = 536;
 
-  // Positions and whether the window was the limit (tcp_cwnd_validate).
-  private sentPos = 0;
-  private ackedPos = 0;
-  private lastSend = 0;
-  private cwndLimited = false;
-  private maxPacketsOut = 0;
-  private usageEnd = 0;
-
-  // CUBIC's state (Linux's struct bictcp).
-  private cnt = 0;
-  private cwndCnt = 0;
-  private lastMax = 0;
-  private lastCwnd = 0;
-  private lastTime = 0;
-  private epochStart = NONE;
-  private originPoint = 0;
-  /** K, in 1/1024 s as Linux keeps it. */
-  private k = 0;
-  private ackCnt = 0;
-  private renoCwnd = 0;
-  private readonly hystart = new HyStart();
-
-  // Recovery: proportional rate reduction (RFC 6937), and what undo restores.
-  private inRecovery = false;
-  private sack = false;
-  private priorCwnd = 0;
-  private priorThresh = 0;
-  private prrDelivered = 0;
-  private prrOut = 0;
-  /** Without SACK: segments the duplicate ACKs say have left (Linux's sacked_out for Reno). */
-  private dupSegs = 0;
+  /** Everything else, made on first use: an idle connection carries only the three numbers above. */
+  private st: CubicState | null = null;
 
   /** `initialWindow` in segments (Linux's TCP_INIT_CWND: 10, whatever the MSS). */
   constructor(private readonly initialWindow: number) {}
+
+  private get s(): CubicState {
+    return (this.st ??= new CubicState());
+  }
 
   get cwnd(): number {
     return Math.min(this.segs * this.mss, MAX_WINDOW);
@@ -90,7 +65,8 @@ export class Cubic implements CongestionController {
   start(mss: number, now: number): void {
     this.mss = mss;
     this.segs = this.initialWindow;
-    this.hystart.clear(now, this.sentPos);
+    // A connection restarted from scratch (state made lazily starts cleared).
+    if (this.st) this.st.hystart.clear(now, this.st.sentPos);
   }
 
   setMss(mss: number): void {
@@ -100,30 +76,30 @@ export class Cubic implements CongestionController {
   preTransmit(): void {}
 
   onSend(now: number, bytes: number, flight: number): void {
-    if (flight - bytes <= 0 && this.epochStart !== NONE) {
+    if (flight - bytes <= 0 && this.s.epochStart !== NONE) {
       // Sending after idle: the idle time is no part of the epoch (CA_EVENT_TX_START).
-      this.epochStart = Math.min(now, this.epochStart + Math.max(0, now - this.lastSend));
+      this.s.epochStart = Math.min(now, this.s.epochStart + Math.max(0, now - this.s.lastSend));
     }
-    this.lastSend = now;
-    const pos = this.ackedPos + flight;
-    if (pos > this.sentPos) {
-      this.sentPos = pos;
-      if (this.segs < this.thresh && !this.hystart.found) this.hystart.sent(now, pos);
+    this.s.lastSend = now;
+    const pos = this.s.ackedPos + flight;
+    if (pos > this.s.sentPos) {
+      this.s.sentPos = pos;
+      if (this.segs < this.thresh && !this.s.hystart.found) this.s.hystart.sent(now, pos);
     }
-    if (this.inRecovery) this.prrOut += Math.max(1, Math.ceil(bytes / this.mss));
+    if (this.s.inRecovery) this.s.prrOut += Math.max(1, Math.ceil(bytes / this.mss));
     // tcp_cwnd_validate: remember whether this window was used up, or else the largest flight in it.
     const packets = Math.ceil(flight / this.mss);
     const limited = packets >= this.segs;
-    if (this.ackedPos >= this.usageEnd || limited || (!this.cwndLimited && packets > this.maxPacketsOut)) {
-      this.cwndLimited = limited;
-      this.maxPacketsOut = packets;
-      this.usageEnd = this.sentPos;
+    if (this.s.ackedPos >= this.s.usageEnd || limited || (!this.s.cwndLimited && packets > this.s.maxPacketsOut)) {
+      this.s.cwndLimited = limited;
+      this.s.maxPacketsOut = packets;
+      this.s.usageEnd = this.s.sentPos;
     }
   }
 
   onAck(now: number, acked: number, rtt: number, flight: number): void {
-    this.ackedPos = this.sentPos - Math.max(0, flight - acked);
-    const sample = this.hystart.sample(now, this.ackedPos);
+    this.s.ackedPos = this.s.sentPos - Math.max(0, flight - acked);
+    const sample = this.s.hystart.sample(now, this.s.ackedPos);
     this.rttSample(now, rtt >= 0 ? rtt : sample);
     if (!this.isCwndLimited()) return;
     let packets = Math.ceil(acked / this.mss);
@@ -134,174 +110,209 @@ export class Cubic implements CongestionController {
       this.segs = grown;
       if (packets <= 0) return;
     }
-    this.hystart.forget(this.sentPos);
+    this.s.hystart.forget(this.s.sentPos);
     this.update(now, packets);
-    this.additiveIncrease(this.cnt, packets);
+    this.additiveIncrease(this.s.cnt, packets);
   }
 
   onLoss(now: number, _flight: number, sack: boolean, delivered = 0, pipe = 0): void {
-    this.sack = sack;
-    this.inRecovery = true;
-    this.priorCwnd = this.segs;
-    this.priorThresh = this.thresh;
+    this.s.sack = sack;
+    this.s.inRecovery = true;
+    this.s.priorCwnd = this.segs;
+    this.s.priorThresh = this.thresh;
     this.thresh = this.reduce();
-    this.cwndCnt = 0;
-    this.prrDelivered = 0;
-    this.prrOut = 0;
-    this.dupSegs = 0;
-    this.hystart.forget(this.sentPos);
+    this.s.cwndCnt = 0;
+    this.s.prrDelivered = 0;
+    this.s.prrOut = 0;
+    this.s.dupSegs = 0;
+    this.s.hystart.forget(this.s.sentPos);
     // The ACK that started recovery is PRR's first (Linux reduces on it before the fast retransmit).
     this.onRecoveryAck(now, 0, delivered, pipe);
   }
 
   onRecoveryAck(_now: number, acked: number, delivered: number, pipe: number): void {
-    this.ackedPos += acked;
+    this.s.ackedPos += acked;
     const newly = Math.ceil(delivered / this.mss);
-    if (!this.sack) {
+    if (!this.s.sack) {
       // Linux's Reno sacked_out: a duplicate adds one, a partial ACK takes off what it covers.
-      this.dupSegs = acked > 0 ? Math.max(0, this.dupSegs - Math.ceil(acked / this.mss)) : this.dupSegs + newly;
+      this.s.dupSegs = acked > 0 ? Math.max(0, this.s.dupSegs - Math.ceil(acked / this.mss)) : this.s.dupSegs + newly;
     }
     if (newly <= 0) return;
     const inNetwork = Math.ceil(pipe / this.mss);
     // Without SACK the sender's pipe is everything outstanding; the duplicates tell what has left.
-    const inFlight = this.sack ? inNetwork : Math.max(0, inNetwork - this.dupSegs);
-    this.prrDelivered += newly;
+    const inFlight = this.s.sack ? inNetwork : Math.max(0, inNetwork - this.s.dupSegs);
+    this.s.prrDelivered += newly;
     const delta = this.thresh - inFlight;
     let sendable: number;
     if (delta < 0) {
       // RFC 6937: send in proportion, ssthresh/RecoverFS of what was delivered.
-      sendable = Math.ceil((this.thresh * this.prrDelivered) / this.priorCwnd) - this.prrOut;
+      sendable = Math.ceil((this.thresh * this.s.prrDelivered) / this.s.priorCwnd) - this.s.prrOut;
     } else {
       // Slow-start reduction bound: back up to ssthresh, at most as fast as slow start.
-      sendable = Math.max(this.prrDelivered - this.prrOut, newly);
+      sendable = Math.max(this.s.prrDelivered - this.s.prrOut, newly);
       if (acked > 0) sendable++;
       sendable = Math.min(delta, sendable);
     }
     // The fast retransmit always goes.
-    sendable = Math.max(sendable, this.prrOut > 0 ? 0 : 1);
+    sendable = Math.max(sendable, this.s.prrOut > 0 ? 0 : 1);
     // The window is in the sender's terms: what it counts as outstanding plus what may go.
     this.segs = inNetwork + sendable;
   }
 
   onRecoveryEnd(_now: number, flight: number): void {
-    this.ackedPos = this.sentPos - flight;
-    this.inRecovery = false;
+    this.s.ackedPos = this.s.sentPos - flight;
+    this.s.inRecovery = false;
     // tcp_end_cwnd_reduction: the window resumes at ssthresh.
     this.segs = this.thresh;
   }
 
   onRto(now: number, flight: number, first: boolean): void {
-    this.ackedPos = this.sentPos - flight;
+    this.s.ackedPos = this.s.sentPos - flight;
     if (first) {
-      this.priorCwnd = this.segs;
-      this.priorThresh = this.thresh;
+      this.s.priorCwnd = this.segs;
+      this.s.priorThresh = this.thresh;
       this.thresh = this.reduce();
     }
-    this.inRecovery = false;
+    this.s.inRecovery = false;
     // tcp_enter_loss: everything outstanding is presumed lost, so one segment; CUBIC forgets its epoch and W_max.
     this.segs = 1;
-    this.cwndCnt = 0;
+    this.s.cwndCnt = 0;
     this.resetCubic();
-    this.hystart.clear(now, this.sentPos);
+    this.s.hystart.clear(now, this.s.sentPos);
   }
 
   undo(): void {
     // tcp_undo_cwnd_reduction with tcp_reno_undo_cwnd.
-    this.segs = Math.max(this.segs, this.priorCwnd);
-    if (this.priorThresh > this.thresh) this.thresh = this.priorThresh;
-    this.inRecovery = false;
+    this.segs = Math.max(this.segs, this.s.priorCwnd);
+    if (this.s.priorThresh > this.thresh) this.thresh = this.s.priorThresh;
+    this.s.inRecovery = false;
   }
 
   private isCwndLimited(): boolean {
-    if (this.cwndLimited) return true;
-    return this.segs < this.thresh && this.segs < 2 * this.maxPacketsOut;
+    if (this.s.cwndLimited) return true;
+    return this.segs < this.thresh && this.segs < 2 * this.s.maxPacketsOut;
   }
 
   private rttSample(now: number, rtt: number): void {
     if (rtt < 0) return;
     // Samples right after a reduction are distorted by the recovery (Linux discards the first second).
-    if (this.epochStart !== NONE && now - this.epochStart < 1000) return;
+    if (this.s.epochStart !== NONE && now - this.s.epochStart < 1000) return;
     const delay = Math.max(rtt, 0.001);
-    const h = this.hystart;
+    const h = this.s.hystart;
     if (h.minRtt === 0 || delay < h.minRtt) h.minRtt = delay;
     if (!h.found && this.segs < this.thresh && this.segs >= HYSTART_LOW_WINDOW) {
-      if (h.update(now, delay, this.ackedPos, this.sentPos)) {
+      if (h.update(now, delay, this.s.ackedPos, this.s.sentPos)) {
         this.thresh = this.segs;
-        h.forget(this.sentPos);
+        h.forget(this.s.sentPos);
       }
     }
   }
 
   /** recalc_ssthresh: remember W_max (lowered further when the window shrinks: fast convergence), return β·cwnd. */
   private reduce(): number {
-    this.epochStart = NONE;
-    this.lastMax = this.segs < this.lastMax ? Math.floor((this.segs * (1 + BETA)) / 2) : this.segs;
+    this.s.epochStart = NONE;
+    this.s.lastMax = this.segs < this.s.lastMax ? Math.floor((this.segs * (1 + BETA)) / 2) : this.segs;
     return Math.max(Math.floor(this.segs * BETA), 2);
   }
 
   private resetCubic(): void {
-    this.cnt = this.lastMax = this.lastCwnd = this.lastTime = this.originPoint = this.k = this.ackCnt = this.renoCwnd = 0;
-    this.epochStart = NONE;
+    this.s.cnt = this.s.lastMax = this.s.lastCwnd = this.s.lastTime = this.s.originPoint = this.s.k = this.s.ackCnt = this.s.renoCwnd = 0;
+    this.s.epochStart = NONE;
   }
 
   /** bictcp_update: how many segments must be acknowledged per segment of growth (`cnt`). */
   private update(now: number, acked: number): void {
     const cwnd = this.segs;
-    this.ackCnt += acked;
-    if (this.lastCwnd === cwnd && now - this.lastTime <= 31) return; // at most every HZ/32 unless cwnd moved
-    if (!(this.epochStart !== NONE && now === this.lastTime)) {
-      this.lastCwnd = cwnd;
-      this.lastTime = now;
-      if (this.epochStart === NONE) {
-        this.epochStart = now;
-        this.ackCnt = acked;
-        this.renoCwnd = cwnd;
-        if (this.lastMax <= cwnd) {
-          this.k = 0;
-          this.originPoint = cwnd;
+    this.s.ackCnt += acked;
+    if (this.s.lastCwnd === cwnd && now - this.s.lastTime <= 31) return; // at most every HZ/32 unless cwnd moved
+    if (!(this.s.epochStart !== NONE && now === this.s.lastTime)) {
+      this.s.lastCwnd = cwnd;
+      this.s.lastTime = now;
+      if (this.s.epochStart === NONE) {
+        this.s.epochStart = now;
+        this.s.ackCnt = acked;
+        this.s.renoCwnd = cwnd;
+        if (this.s.lastMax <= cwnd) {
+          this.s.k = 0;
+          this.s.originPoint = cwnd;
         } else {
           // K = ∛(W_max·(1−β)/C), here from the distance W_max − cwnd, in 1/1024 s.
-          this.k = Math.floor(1024 * Math.cbrt((this.lastMax - cwnd) / C));
-          this.originPoint = this.lastMax;
+          this.s.k = Math.floor(1024 * Math.cbrt((this.s.lastMax - cwnd) / C));
+          this.s.originPoint = this.s.lastMax;
         }
       }
       // t in 1/1024 s, one minimum RTT ahead: the target is where the window should be an RTT from now.
-      const minRtt = Math.ceil(this.hystart.minRtt);
-      const t = Math.floor(((now - this.epochStart + minRtt) * 1024) / 1000);
-      const offs = Math.min(Math.abs(t - this.k), 1 << 20);
+      const minRtt = Math.ceil(this.s.hystart.minRtt);
+      const t = Math.floor(((now - this.s.epochStart + minRtt) * 1024) / 1000);
+      const offs = Math.min(Math.abs(t - this.s.k), 1 << 20);
       const delta = Math.floor(C * (offs / 1024) ** 3);
-      const target = t < this.k ? this.originPoint - delta : this.originPoint + delta;
-      this.cnt = target > cwnd ? Math.floor(cwnd / (target - cwnd)) : 100 * cwnd;
+      const target = t < this.s.k ? this.s.originPoint - delta : this.s.originPoint + delta;
+      this.s.cnt = target > cwnd ? Math.floor(cwnd / (target - cwnd)) : 100 * cwnd;
       // With no W_max yet (first avoidance, or after a timeout), grow at least 5 % per round trip.
-      if (this.lastMax === 0 && this.cnt > 20) this.cnt = 20;
+      if (this.s.lastMax === 0 && this.s.cnt > 20) this.s.cnt = 20;
     }
     // Reno-friendly: never grow more slowly than Reno with the same β would.
     const per = Math.max(1, Math.floor((cwnd * FRIENDLY_SCALE) / 8));
-    if (this.ackCnt > per) {
-      const n = Math.floor((this.ackCnt - 1) / per);
-      this.ackCnt -= n * per;
-      this.renoCwnd += n;
+    if (this.s.ackCnt > per) {
+      const n = Math.floor((this.s.ackCnt - 1) / per);
+      this.s.ackCnt -= n * per;
+      this.s.renoCwnd += n;
     }
-    if (this.renoCwnd > cwnd) {
-      const maxCnt = Math.floor(cwnd / (this.renoCwnd - cwnd));
-      if (this.cnt > maxCnt) this.cnt = maxCnt;
+    if (this.s.renoCwnd > cwnd) {
+      const maxCnt = Math.floor(cwnd / (this.s.renoCwnd - cwnd));
+      if (this.s.cnt > maxCnt) this.s.cnt = maxCnt;
     }
     // At most one segment per two acknowledged: 1.5× per round trip.
-    this.cnt = Math.max(this.cnt, 2);
+    this.s.cnt = Math.max(this.s.cnt, 2);
   }
 
   /** tcp_cong_avoid_ai: one segment per `w` acknowledged, credits carried over. */
   private additiveIncrease(w: number, acked: number): void {
-    if (this.cwndCnt >= w) {
-      this.cwndCnt = 0;
+    if (this.s.cwndCnt >= w) {
+      this.s.cwndCnt = 0;
       this.segs++;
     }
-    this.cwndCnt += acked;
-    if (this.cwndCnt >= w) {
-      const delta = Math.floor(this.cwndCnt / w);
-      this.cwndCnt -= delta * w;
+    this.s.cwndCnt += acked;
+    if (this.s.cwndCnt >= w) {
+      const delta = Math.floor(this.s.cwndCnt / w);
+      this.s.cwndCnt -= delta * w;
       this.segs += delta;
     }
     this.segs = Math.min(this.segs, MAX_SEGMENTS);
   }
+}
+
+/** A connection's CUBIC, slow-start and recovery state beyond the window itself. */
+class CubicState {
+  // Positions and whether the window was the limit (tcp_cwnd_validate).
+  sentPos = 0;
+  ackedPos = 0;
+  lastSend = 0;
+  cwndLimited = false;
+  maxPacketsOut = 0;
+  usageEnd = 0;
+
+  // CUBIC's state (Linux's struct bictcp).
+  cnt = 0;
+  cwndCnt = 0;
+  lastMax = 0;
+  lastCwnd = 0;
+  lastTime = 0;
+  epochStart = NONE;
+  originPoint = 0;
+  /** K, in 1/1024 s as Linux keeps it. */
+  k = 0;
+  ackCnt = 0;
+  renoCwnd = 0;
+  readonly hystart = new HyStart();
+
+  // Recovery: proportional rate reduction (RFC 6937), and what undo restores.
+  inRecovery = false;
+  sack = false;
+  priorCwnd = 0;
+  priorThresh = 0;
+  prrDelivered = 0;
+  prrOut = 0;
+  /** Without SACK: segments the duplicate ACKs say have left (Linux's sacked_out for Reno). */
+  dupSegs = 0;
 }
