@@ -98,6 +98,7 @@ export class Cubic implements CongestionController {
   }
 
   onAck(now: number, acked: number, rtt: number, flight: number): void {
+    if (acked <= 0 && !this.st) return; // the handshake's ACK: no data yet, so no state to make
     this.s.ackedPos = this.s.sentPos - Math.max(0, flight - acked);
     const sample = this.s.hystart.sample(now, this.s.ackedPos);
     this.rttSample(now, rtt >= 0 ? rtt : sample);
@@ -168,7 +169,8 @@ export class Cubic implements CongestionController {
 
   onRto(now: number, flight: number, first: boolean): void {
     this.s.ackedPos = this.s.sentPos - flight;
-    if (first) {
+    // tcp_enter_loss: a timeout during fast recovery keeps the reduction recovery already made.
+    if (first && !this.s.inRecovery) {
       this.s.priorCwnd = this.segs;
       this.s.priorThresh = this.thresh;
       this.thresh = this.reduce();
