@@ -112,8 +112,8 @@ const SYSCTLS: Record<string, Handler> = {
     return null;
   },
   tcp_congestion_control: (v, c) => {
-    if (v === 'reno') {
-      c.tcp.congestionControl = 'newreno';
+    if (v === 'reno' || v === 'cubic') {
+      c.tcp.congestionControl = v === 'reno' ? 'newreno' : 'cubic';
       return null;
     }
     return assumed('tcp_congestion_control', 'cubic', [], `congestion control ${v}`)(v, c);

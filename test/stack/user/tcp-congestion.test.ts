@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { brief, Harness, pattern } from './harness.js';
 
+/** These figures are RFC 5681/6582's, so the connection runs NewReno (the default is CUBIC, tested in tcp-cubic.test.ts). */
 async function established(tcp = {}, mss = 1460) {
-  const h = new Harness({ tcp });
+  const h = new Harness({ tcp: { congestionControl: 'newreno', ...tcp } });
   const { conn } = await h.activeOpen({ mss });
   return { h, conn };
 }

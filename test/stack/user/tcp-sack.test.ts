@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { brief, expectSeg, Harness, pattern, readAll, type Offer } from './harness.js';
 
-async function established(offer: Offer = { mss: 1460, sack: true }) {
-  const h = new Harness();
+async function established(offer: Offer = { mss: 1460, sack: true }, tcp = {}) {
+  const h = new Harness({ tcp });
   const { conn } = await h.activeOpen(offer);
   return { h, conn };
 }
@@ -114,7 +114,8 @@ test('RFC 2018 §4: a duplicate of a held out-of-order segment is ACKed at once 
 
 /** Ten segments (the initial window) in flight to a SACK peer, with more data queued. */
 async function sending() {
-  const { h, conn } = await established();
+  // RFC 6675's figures (cwnd = ssthresh = FlightSize/2) are NewReno's; CUBIC's PRR is tested in tcp-cubic.test.ts.
+  const { h, conn } = await established(undefined, { congestionControl: 'newreno' });
   conn.write(pattern(40_000));
   assert.equal(h.take().length, 10);
   return { h, conn };

@@ -58,11 +58,13 @@ export interface TcpConfig {
   timestamps: boolean;
   windowScaling: boolean;
   /**
+   * 'cubic' (the default, as Linux's): RFC 9438 CUBIC with HyStart, slow start only while the
+   * window is the limit, proportional rate reduction (RFC 6937) in recovery.
    * 'newreno': RFC 5681 slow start and congestion avoidance with NewReno or SACK recovery.
    * 'none': no congestion window at all, only the peer's window; for experiments and for
    * comparing with stacks that ship without one (smoltcp's default). Never on a shared network.
    */
-  congestionControl: 'newreno' | 'none';
+  congestionControl: 'cubic' | 'newreno' | 'none';
 }
 
 export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
@@ -87,5 +89,5 @@ export const DEFAULT_TCP: Readonly<TcpConfig> = Object.freeze({
   sack: true,
   timestamps: true,
   windowScaling: true,
-  congestionControl: 'newreno',
+  congestionControl: 'cubic',
 });

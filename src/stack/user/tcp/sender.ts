@@ -339,16 +339,18 @@ function duplicateAck(t: Tcb, now: number, sacked: number): void {
   }
   const lost = t.scoreboard ? gt(t.scoreboard.lostEdge(t.sndUna, t.mss), t.sndUna) : false;
   // RFC 6582 §3.2 step 2: only one recovery per window of data.
-  if ((t.dupAcks >= 3 || lost) && (t.recover === 0 || !lt(t.sndUna, t.recover) || t.scoreboard)) enterRecovery(t, now);
+  if ((t.dupAcks >= 3 || lost) && (t.recover === 0 || !lt(t.sndUna, t.recover) || t.scoreboard)) enterRecovery(t, now, sacked);
 }
 
-function enterRecovery(t: Tcb, now: number): void {
+/** `sacked`: what the ACK that starts recovery newly SACKed. */
+function enterRecovery(t: Tcb, now: number, sacked: number): void {
   t.host.counters.add('tcp.fast-retransmit');
   const flight = diff(t.sndMax, t.sndUna);
   t.inRecovery = true;
   t.recover = t.sndMax;
   // The controller's decrease comes first, so what is sent from here on counts as sent in recovery.
-  t.cc.onLoss(now, flight, t.scoreboard !== null);
+  if (t.scoreboard) t.highRxt = t.sndUna;
+  t.cc.onLoss(now, flight, t.scoreboard !== null, t.scoreboard ? sacked : t.mss, recoveryPipe(t));
   t.rttSeq = -1;
   const first = Math.min(t.mss, flight);
   if (t.scoreboard) {

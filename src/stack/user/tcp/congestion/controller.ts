@@ -54,9 +54,11 @@ export interface CongestionController {
   /**
    * Loss inferred from duplicate ACKs or SACK (smoltcp's on_duplicate_ack at the threshold):
    * fast recovery starts with `flight` outstanding; `sack` when the peer SACKs (pipe is then
-   * counted from the scoreboard, else from the duplicates).
+   * counted from the scoreboard, else from the duplicates). `delivered` and `pipe` are the
+   * triggering ACK's, as onRecoveryAck has them, before the fast retransmit leaves (PRR
+   * counts that ACK as its first).
    */
-  onLoss(now: number, flight: number, sack: boolean): void;
+  onLoss(now: number, flight: number, sack: boolean, delivered: number, pipe: number): void;
   /**
    * An ACK during fast recovery: a duplicate (`acked` 0) or a partial acknowledgment of
    * `acked` bytes. `delivered` is what the receiver newly holds (RFC 6937's DeliveredData:

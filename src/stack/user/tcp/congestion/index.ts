@@ -5,6 +5,7 @@
  */
 import type { TcpConfig } from '../config.js';
 import type { CongestionController } from './controller.js';
+import { Cubic } from './cubic.js';
 import { NewReno } from './newreno.js';
 import { NoCongestionControl } from './none.js';
 
@@ -19,6 +20,8 @@ export function createController(config: TcpConfig): CongestionController {
   switch (config.congestionControl) {
     case 'none':
       return NONE;
+    case 'cubic':
+      return new Cubic(config.initialWindow);
     case 'newreno':
       return new NewReno(config.initialWindow);
   }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_TCP } from '../../../../../src/stack/user/tcp/config.js';
 import { createController, INFINITE_SSTHRESH, MAX_WINDOW, type CongestionController } from '../../../../../src/stack/user/tcp/congestion/index.js';
+import { Cubic } from '../../../../../src/stack/user/tcp/congestion/cubic.js';
 import { NewReno } from '../../../../../src/stack/user/tcp/congestion/newreno.js';
 import { NoCongestionControl } from '../../../../../src/stack/user/tcp/congestion/none.js';
 
@@ -19,9 +20,10 @@ function started(): CongestionController {
   return c;
 }
 
-test('TcpConfig.congestionControl picks the controller: a NewReno per connection, one shared stateless none', () => {
-  const a = createController({ ...DEFAULT_TCP });
-  const b = createController({ ...DEFAULT_TCP });
+test('TcpConfig.congestionControl picks the controller: CUBIC by default, a NewReno per connection, one shared stateless none', () => {
+  assert.ok(createController({ ...DEFAULT_TCP }) instanceof Cubic, 'CUBIC is the default, as on Linux');
+  const a = createController({ ...DEFAULT_TCP, congestionControl: 'newreno' });
+  const b = createController({ ...DEFAULT_TCP, congestionControl: 'newreno' });
   assert.ok(a instanceof NewReno);
   assert.notEqual(a, b, 'each connection has its own window');
   const n = createController({ ...DEFAULT_TCP, congestionControl: 'none' });
@@ -41,7 +43,7 @@ test('NewReno: the initial window (RFC 6928), slow start by at most 2·MSS per A
 
 test('NewReno: fast recovery halves the flight, inflates per duplicate, deflates on a partial ACK, ends at min(ssthresh, flight + MSS)', () => {
   const c = started();
-  c.onLoss(0, 12 * MSS, false);
+  c.onLoss(0, 12 * MSS, false, MSS, 0);
   assert.equal(c.ssthresh, 6 * MSS);
   assert.equal(c.cwnd, 9 * MSS, 'ssthresh + 3·MSS');
   c.onRecoveryAck(0, 0, MSS, 12 * MSS);
@@ -63,7 +65,7 @@ test('NewReno: fast recovery halves the flight, inflates per duplicate, deflates
 
 test('NewReno with SACK: the window is ssthresh through recovery, whatever the duplicates (pipe replaces inflation)', () => {
   const c = started();
-  c.onLoss(0, 12 * MSS, true);
+  c.onLoss(0, 12 * MSS, true, 0, 0);
   assert.equal(c.cwnd, 6 * MSS);
   c.onRecoveryAck(0, 0, MSS, 11 * MSS);
   c.onRecoveryAck(0, 3 * MSS, 4 * MSS, 7 * MSS);
@@ -93,7 +95,7 @@ test('none: the window stays unbounded whatever happens, so only the peer window
   const c: CongestionController = new NoCongestionControl();
   c.start(MSS, 0);
   c.onAck(0, 10 * MSS, 10, 10 * MSS);
-  c.onLoss(0, 20 * MSS, true);
+  c.onLoss(0, 20 * MSS, true, 0, 0);
   c.onRto(0, 20 * MSS, true);
   assert.equal(c.cwnd, MAX_WINDOW);
   assert.equal(c.ssthresh, INFINITE_SSTHRESH);
