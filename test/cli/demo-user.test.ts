@@ -165,7 +165,7 @@ test('protostack demo --stack user --loss 0.05 --pcap FILE: tshark reads it clea
   assert.match(stdout, /loss 5%, seed 1\): \d+ packets sent, \d+ lost/);
   for (const who of ['client', 'dns-server', 'web-server']) assert.match(stdout, new RegExp(`^  ${who} 10\\.0\\.0\\.\\d+ +\\d+ packets? out, \\d+ in; UDP \\d+ out, \\d+ in; TCP \\d+ out, \\d+ in, \\d+ retransmitted$`, 'm'));
   const captured = Number(stdout.match(/(\d+) packets captured in /)![1]);
-  const client = stdout.split('\n').filter((l) => /^\s*\+[\d.]+ ms\s+client\s/.test(l)).map((l) => l.match(/(\w+)\(/)![1]);
+  const client = stdout.split('\n').filter((l) => /^\s*\+[\d.]+ ms\s+client\s+[^<>\s]/.test(l)).map((l) => l.match(/(\w+)\(/)![1]);
   assert.deepEqual(client, ['socket', 'bind', 'sendto', 'recvfrom', 'close', 'socket', 'connect', 'write', 'read', 'read', 'close']);
 
   const frames = tshark(file);
