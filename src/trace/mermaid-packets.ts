@@ -2,7 +2,7 @@
  * The sequence diagram with the stack's work drawn in (`--packets`): the
  * hosts are the participants, every packet is an arrow from the host that
  * sent it to the host it was for (a cross where the link lost it), and each
- * socket call is a note over its host where it began, with what it returned
+ * socket call of the application (the host that sent first) is a note over it where it began, with what it returned
  * and how long it waited. The packets that follow a call's note, up to the
  * next note of that host, are the ones it waited for.
  */
@@ -38,7 +38,9 @@ export function renderPacketMermaid(events: readonly TraceEvent[], options: Pack
   };
   // Participants in the order they first sent a packet; the client (first to send) on the left.
   for (const p of model.packets) if (p.event.direction === 'out') id(p.event.who);
-  for (const c of calls) if (model.hosts.has(c.who)) {
+  // The calls are the application's: notes over the host that sent first (the client); the servers' calls are the calls-only diagram's.
+  const app = order[0];
+  for (const c of calls) if (c.who === app) {
     const verdict = c.error ? describeError(c) : describeResult(c);
     items.push({ at: c.begin ?? c.seq, line: `Note over ${id(c.who)}: ${mermaidText(`${describeCall(c)} = ${verdict}, waited ${c.waited.toFixed(3)} ms`)}` });
   }
