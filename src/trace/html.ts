@@ -95,7 +95,7 @@ details { margin-top: .5rem; }
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="summary narrow">${calls} socket call${calls === 1 ? '' : 's'}, ${https.length} HTTP exchange${https.length === 1 ? '' : 's'}. Arrows are the calls of the side that began each exchange; notes are the answering side's calls.</p>
+<p class="summary narrow">${calls} socket call${calls === 1 ? '' : 's'}, ${https.length} HTTP exchange${https.length === 1 ? '' : 's'}.${withPackets ? ' Calls and packets: arrows are packets between the hosts, notes the client\'s socket calls. Calls only:' : ''} Arrows are the calls of the side that began each exchange; notes are the answering side's calls.</p>
 
 <h2>Sequence diagram</h2>
 ${withPackets ? '<p class="zoom" id="layers"><button type="button" data-layer="packets" aria-pressed="true">Calls and packets</button> <button type="button" data-layer="calls" aria-pressed="false">Calls only</button></p>\n' : ''}<p class="zoom" id="zoom"><button type="button" data-zoom="fit" aria-pressed="true">Fit to window</button> <button type="button" data-zoom="actual" aria-pressed="false">Actual size (scroll)</button></p>
