@@ -37,6 +37,12 @@ export interface CallEvent {
   readonly error?: string;
   /** Anything else worth a glance: the socket type, the shutdown direction, the backlog. */
   readonly note?: string;
+  /**
+   * Where the sink's order stood when the call began (TraceSink.mark): every event whose seq lies
+   * between `begin` and this call's own seq happened while the call was in the library. Absent when
+   * the sink keeps no order.
+   */
+  readonly begin?: number;
 }
 
 /**
@@ -107,10 +113,60 @@ export interface DnsEvent {
   readonly error?: string;
 }
 
-export type TraceEvent = CallEvent | HttpEvent | DnsEvent;
+/**
+ * One IPv4 packet a host's user-space stack sent (`out`) or received (`in`), as a tap at its
+ * device saw it (src/link/packet-tap.ts). Decoded into fields, not text: the renderers build the
+ * tcpdump-style line (and the relative sequence numbers, which need the whole connection) only
+ * when they draw. Which socket call it served is the renderer's to find: the call of the same
+ * host whose [begin, seq] span holds this event's seq.
+ */
+export interface PacketEvent {
+  readonly kind: 'packet';
+  seq: number;
+  /** The host, by the label its socket library records calls under ("client", "web-server"). */
+  readonly who: string;
+  readonly stack: string;
+  readonly direction: 'out' | 'in';
+  /** When the packet left or arrived, ms on the stack's clock. */
+  readonly start: number;
+  readonly src: string;
+  readonly dst: string;
+  /** The IPv4 identification field: with the addresses, what ties a packet sent to the same packet received. */
+  readonly ipId: number;
+  /** The whole IPv4 packet, in bytes. */
+  readonly length: number;
+  readonly proto: 'tcp' | 'udp' | 'icmp' | 'fragment' | 'other';
+  readonly srcPort?: number;
+  readonly dstPort?: number;
+  readonly tcp?: PacketTcp;
+  /** UDP: payload bytes, and the DNS message in one line when it is one ("A? www.example.test.", "1/0/0 A 10.0.0.80"). */
+  readonly udp?: { readonly payload: number; readonly dns?: string };
+  /** ICMP: "echo request id 1 seq 1", "unreachable port". */
+  readonly icmp?: string;
+  /** Why the packet could not be read past its IPv4 header ("bad-checksum"). */
+  readonly malformed?: string;
+}
+
+export interface PacketTcp {
+  /** The flag bits (wire/tcp.ts's FIN, SYN, RST, PSH, ACK, ...). */
+  readonly flags: number;
+  /** Absolute sequence and acknowledgment numbers, as on the wire. */
+  readonly seq: number;
+  readonly ack: number;
+  /** The window field as sent, before scaling. */
+  readonly window: number;
+  /** Payload bytes. */
+  readonly payload: number;
+  /** Options as tcpdump names them: "mss 1460", "sackOK", "TS val 1 ecr 0", "wscale 7", "sack 1 {1:1449}". */
+  readonly options: readonly string[];
+}
+
+export type TraceEvent = CallEvent | HttpEvent | DnsEvent | PacketEvent;
 
 export interface TraceSink {
   record(event: TraceEvent): void;
+  /** The next place in the sink's order, taken without recording anything; a sink that keeps no order has none. */
+  mark?(): number | undefined;
 }
 
 /** Keeps events in memory, up to a bound; what does not fit is counted, not kept. */
@@ -120,6 +176,10 @@ export class TraceLog implements TraceSink {
   private seq = 0;
 
   constructor(readonly limit = 100_000) {}
+
+  mark(): number {
+    return this.seq++;
+  }
 
   record(event: TraceEvent): void {
     event.seq = this.seq++;
@@ -136,9 +196,12 @@ export class TraceLog implements TraceSink {
   }
 }
 
-/** Sends each event to several sinks. */
+/** Sends each event to several sinks; the first sink keeps the order. */
 export class TraceTee implements TraceSink {
   constructor(private readonly sinks: TraceSink[]) {}
+  mark(): number | undefined {
+    return this.sinks[0]?.mark?.();
+  }
   record(event: TraceEvent): void {
     for (const s of this.sinks) s.record(event);
   }

@@ -3,6 +3,7 @@ import { renderHar } from '../trace/har.js';
 import { renderHtml } from '../trace/html.js';
 import { renderJson } from '../trace/json.js';
 import { renderMermaid } from '../trace/mermaid.js';
+import { renderPacketMermaid } from '../trace/mermaid-packets.js';
 import { renderTimeline } from '../trace/text.js';
 import { formatSummary, runDemo, type DemoResult } from './demo.js';
 import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
@@ -12,7 +13,7 @@ import { FlagError } from './limits.js';
 import { openTunStack, TUN_OPTIONS, TUN_USAGE, tunFailure, tunFlags, type TunFlags } from './tun.js';
 
 export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1] [--url URL]
-       protostack demo --stack user [--loss P] [--corrupt P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1]
+       protostack demo --stack user [--loss P] [--corrupt P] [--pcap FILE] [--seed N] [--objects N] [--http 1.0|1.1] [--no-packets]
   --objects N     fetch N objects (a page and N-1 pictures); default 1
   --http 1.0|1.1  1.0: a connect…close cycle per object (default);
                   1.1: one connection kept for all of them
@@ -25,6 +26,9 @@ export const DEMO_USAGE = `Usage: protostack demo [--objects N] [--http 1.0|1.1]
                   checksum drops it), 0 to ${MAX_LOSS}; default 0
   --pcap FILE     (--stack user) write every packet on the link to FILE (tshark -r FILE, Wireshark)
   --seed N        (--stack user) the run's seed, 0 to 4294967295; a seed replays the run to the byte; default 1
+  --packets       (--stack user, the default there) record every packet each host sends and receives:
+                  the timeline shows them under the call they served, --mermaid draws them as arrows
+                  between the hosts, --html offers both diagrams; --no-packets leaves them out
   --mermaid       print the trace as a Mermaid sequenceDiagram
   --json          print the trace as JSON
   --har FILE      write the HTTP exchanges as HAR 1.2 (dns/connect/send/wait/receive timings)
@@ -53,6 +57,8 @@ export async function demoCommand(args: string[]): Promise<number> {
         corrupt: { type: 'string' },
         seed: { type: 'string' },
         ...TUN_OPTIONS,
+        packets: { type: 'boolean' },
+        'no-packets': { type: 'boolean' },
       },
     }),
   );
@@ -87,9 +93,12 @@ export async function demoCommand(args: string[]): Promise<number> {
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (values.seed !== undefined && (!/^\d+$/.test(values.seed) || seed > 0xffff_ffff)) return usage('--seed wants a whole number from 0 to 4294967295');
   if (values.pcap === '') return usage('--pcap wants a file name');
+  if (values.packets && !user) return usage('--packets needs --stack user (only protostack\'s own stack has packet taps)');
+  if (values.packets && values['no-packets']) return usage('--packets and --no-packets contradict each other');
+  const packets = user && !values['no-packets'];
 
   let result: DemoResult | UserDemoResult;
-  if (user) result = await runUserDemo({ objects, http, seed, loss, corrupt, ...(values.pcap ? { pcap: values.pcap } : {}) });
+  if (user) result = await runUserDemo({ objects, http, seed, loss, corrupt, packets, ...(values.pcap ? { pcap: values.pcap } : {}) });
   else if (tun) {
     let attached;
     try {
@@ -106,11 +115,12 @@ export async function demoCommand(args: string[]): Promise<number> {
   } else result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
   const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;
+  const notShown = simulated && simulated.packetBudget.notShown > 0 ? { packetsNotShown: simulated.packetBudget.notShown } : {};
   const title = `protostack demo: ${objects} object${objects === 1 ? '' : 's'} over HTTP/${http}${simulated ? `, user-space stack, loss ${simulated.link.loss}, seed ${simulated.seed}` : ''}`;
   if (values.har && !(await writeReport('demo', values.har, JSON.stringify(renderHar(events, { creator: { name: 'protostack', version: '0.1.0' }, ...(simulated ? { wallClockAt0: simulated.wallClockAt0 } : {}) }), null, 2), 'HAR 1.2'))) return 1;
-  if (values.html && !(await writeReport('demo', values.html, renderHtml(events, { title }), 'HTML report'))) return 1;
+  if (values.html && !(await writeReport('demo', values.html, renderHtml(events, { title, packets, ...notShown }), 'HTML report'))) return 1;
   if (values.mermaid) {
-    process.stdout.write(renderMermaid(events, { title }));
+    process.stdout.write(packets ? renderPacketMermaid(events, { title, ...notShown }) : renderMermaid(events, { title }));
     return 0;
   }
   if (values.json) {
@@ -135,7 +145,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       'A call still waiting when its side began another is shown twice: "… waits until +T" where it began, its result where it returned.',
       '"stopped waiting: fd N was closed" is a server\'s accept or read that was still waiting when the server shut down and closed it.',
       '',
-      renderTimeline(result.trace.events),
+      renderTimeline(result.trace.events, notShown),
     ].join('\n'),
   );
   return 0;

@@ -8,7 +8,9 @@
  */
 import { Network } from '../link/network.js';
 import type { LinkStats } from '../link/simulated-link.js';
+import { PacketBudget } from '../link/packet-tap.js';
 import { PcapWriter } from '../link/pcap.js';
+import { TraceLog } from '../trace-events.js';
 import { writePcapFile } from '../link/pcap-file-node.js';
 import { Random } from '../link/random.js';
 import type { LinkParams } from '../link/types.js';
@@ -41,6 +43,8 @@ export interface UserDemoOptions {
   link?: Partial<LinkParams>;
   /** Write the capture there when the run ends, even if it failed. */
   pcap?: string;
+  /** Record every packet each host sends and receives into the trace (PacketEvents); default true. */
+  packets?: boolean;
 }
 
 export interface UserDemoHost {
@@ -60,6 +64,8 @@ export interface UserDemoResult extends DemoResult {
   flowMs: number;
   endMs: number;
   wallClockAt0: number;
+  /** What the packet taps kept and could not keep. */
+  packetBudget: PacketBudget;
 }
 
 /** A virtual-time bound on the whole run: retransmission backoff at 50% loss stays far below it. */
@@ -77,12 +83,15 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
   const net = new Network({ seed });
   const link = net.link({ ...USER_DEMO_LINK, ...options.link, loss, corrupt });
   const capture = new PcapWriter();
+  const trace = new TraceLog();
+  const packetBudget = new PacketBudget();
+  const tap = (who: string) => (options.packets === false ? {} : { packets: { sink: trace, who, budget: packetBudget } });
   link.capture(capture);
   // Each host draws from its own generator, so one side's draws never shift another's.
   const host = (who: UserDemoHost['who'], address: string, n: number): UserDemoHost => ({
     who,
     address,
-    stack: new UserStack({ clock: net.clock, interfaces: [{ device: link.attach(address), address, prefixLength: 24 }], seed: mix(seed, n) }),
+    stack: new UserStack({ clock: net.clock, interfaces: [{ device: link.attach(address), address, prefixLength: 24 }], seed: mix(seed, n), ...tap(who) }),
   });
   const hosts = [host('client', USER_DEMO_ADDRESSES.client, 1), host('dns-server', USER_DEMO_ADDRESSES.dns, 2), host('web-server', USER_DEMO_ADDRESSES.web, 3)] as const;
   const [client, dns, web] = hosts;
@@ -99,6 +108,7 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
           ...(options.objects !== undefined ? { objects: options.objects } : {}),
           ...(options.http !== undefined ? { http: options.http } : {}),
           hosts: roles,
+          trace,
           randomInt: (min, max) => min + resolverRandom.int(max - min),
           wallClockAt0: USER_DEMO_EPOCH,
           // Virtual seconds cost nothing: wait 1 s per try (some 250 round trips here) and try often, so a lossy link still resolves.
@@ -111,7 +121,7 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
       },
       { limitMs: RUN_LIMIT_MS },
     );
-    return { ...result, seed, link: { ...link.params }, linkStats: { ...link.stats }, hosts: [...hosts], capture, flowMs, endMs: net.clock.now(), wallClockAt0: USER_DEMO_EPOCH };
+    return { ...result, seed, link: { ...link.params }, linkStats: { ...link.stats }, hosts: [...hosts], capture, flowMs, endMs: net.clock.now(), wallClockAt0: USER_DEMO_EPOCH, packetBudget };
   } finally {
     if (options.pcap) writePcapFile(capture, options.pcap);
   }

@@ -35,6 +35,8 @@ export interface DemoOptions {
   /** The resolver's wait per try and rounds over the server (glibc's defaults, 5000 ms and 2, if unset). */
   resolverTimeout?: number;
   resolverAttempts?: number;
+  /** Record into this log (the user demo's packet taps share it); a new one by default. */
+  trace?: TraceLog;
 }
 
 /** One side of the demo: its stack, its address, and for the servers the port (0: any free one). */
@@ -91,7 +93,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const objects = Math.max(1, Math.floor(options.objects ?? 1));
   const http = options.http ?? '1.0';
   const hosts = options.hosts ?? loopbackHosts(options.stack ?? new KernelStack());
-  const trace = new TraceLog();
+  const trace = options.trace ?? new TraceLog();
   const client = new SocketLibrary(hosts.client.stack, { label: 'client', trace });
   const closers: (() => Promise<void>)[] = [];
   const tuning = {

@@ -51,6 +51,13 @@ export interface LibraryOptions {
   defaults?: Partial<SocketOptions>;
 }
 
+/** A traced call's start: its time and, when the sink keeps an order, its place in it. */
+interface Begin {
+  start: number;
+  begin?: number;
+}
+const NOT_TRACED: Begin = Object.freeze({ start: 0 });
+
 type State = 'new' | 'binding' | 'bound' | 'connecting' | 'connected' | 'listening';
 
 /** The largest UDP payload in one IPv4 datagram (65535 - 20 - 8); IPv6 allows 20 more. */
@@ -113,12 +120,12 @@ export class SocketLibrary {
 
   /** socket(): a new, unconnected socket and the descriptor that names it. */
   async socket(type: SocketType): Promise<number> {
-    const t0 = this.trace ? this.stack.now() : 0;
+    const t0 = this.begin();
     try {
       if (type !== 'tcp' && type !== 'udp') throw new SocketError('EINVAL', { call: 'socket', detail: `type must be 'tcp' or 'udp'` });
       const fd = this.table.allocate(new Sock(type, { ...this.defaults }, this.stack));
       if (fd < 0) throw new SocketError('EMFILE', { call: 'socket' });
-      if (this.trace) this.record({ call: 'socket', fd, start: t0, result: fd, note: type });
+      if (this.trace) this.record({ call: 'socket', fd, ...t0, result: fd, note: type });
       return fd;
     } catch (e) {
       throw this.failed(e, 'socket', -1, t0, { note: String(type) });
@@ -167,7 +174,7 @@ export class SocketLibrary {
 
   /** accept(): waits for a connection on a listener and returns a new descriptor for it. */
   async accept(fd: number, options: CallOptions = {}): Promise<number> {
-    const t0 = this.trace ? this.stack.now() : 0;
+    const t0 = this.begin();
     try {
       const s = this.lookup(fd, 'accept');
       if (s.state !== 'listening' || !s.listener) throw new SocketError('EINVAL', { call: 'accept', fd, detail: 'socket is not listening' });
@@ -185,7 +192,7 @@ export class SocketLibrary {
         throw new SocketError('EMFILE', { call: 'accept', fd });
       }
       this.attachStream(child, conn);
-      if (this.trace) this.record({ call: 'accept', fd, start: t0, result: newFd, address: conn.remote.address, port: conn.remote.port, local: hostPort(conn.local.address, conn.local.port) });
+      if (this.trace) this.record({ call: 'accept', fd, ...t0, result: newFd, address: conn.remote.address, port: conn.remote.port, local: hostPort(conn.local.address, conn.local.port) });
       return newFd;
     } catch (e) {
       throw this.failed(e, 'accept', fd, t0, {});
@@ -215,7 +222,7 @@ export class SocketLibrary {
 
   /** write(): hands bytes to the stack for sending; resolves with the count once the stack has taken them all. */
   async write(fd: number, data: Uint8Array, length?: number, options: CallOptions = {}): Promise<number> {
-    const t0 = this.trace ? this.stack.now() : 0;
+    const t0 = this.begin();
     try {
       const s = this.lookup(fd, 'write');
       const bytes = this.span(data, length, 'write', fd);
@@ -230,7 +237,7 @@ export class SocketLibrary {
         if (pending) await this.settleWrite(s, fd, conn, pending, this.deadline(options, s.options.writeTimeout, 'write', fd), options);
         n = bytes.length;
       }
-      if (this.trace) this.record({ call: 'write', fd, start: t0, length: bytes.length, result: n });
+      if (this.trace) this.record({ call: 'write', fd, ...t0, length: bytes.length, result: n });
       return n;
     } catch (e) {
       throw this.failed(e, 'write', fd, t0, { length: length ?? data?.length });
@@ -239,7 +246,7 @@ export class SocketLibrary {
 
   /** read(): fills the caller's buffer with received bytes; resolves with the count, or 0 once the peer has closed. */
   async read(fd: number, buffer: Uint8Array, length?: number, options: CallOptions = {}): Promise<number> {
-    const t0 = this.trace ? this.stack.now() : 0;
+    const t0 = this.begin();
     try {
       const s = this.lookup(fd, 'read');
       const into = this.span(buffer, length, 'read', fd);
@@ -263,7 +270,7 @@ export class SocketLibrary {
           } while (n === WOULD_BLOCK);
         }
       }
-      if (this.trace) this.record({ call: 'read', fd, start: t0, length: into.length, result: n });
+      if (this.trace) this.record({ call: 'read', fd, ...t0, length: into.length, result: n });
       return n;
     } catch (e) {
       throw this.failed(e, 'read', fd, t0, { length: length ?? buffer?.length });
@@ -282,12 +289,12 @@ export class SocketLibrary {
 
   /** recvfrom(): waits for one UDP datagram and says who sent it. */
   async recvfrom(fd: number, buffer: Uint8Array, options: CallOptions = {}): Promise<RecvResult> {
-    const t0 = this.trace ? this.stack.now() : 0;
+    const t0 = this.begin();
     try {
       const s = this.lookup(fd, 'recvfrom');
       if (s.kind !== 'udp') throw new SocketError('EOPNOTSUPP', { call: 'recvfrom', fd, detail: 'recvfrom is for udp sockets; use read' });
       const d = await this.receiveDatagram(s, fd, this.span(buffer, undefined, 'recvfrom', fd), options, 'recvfrom');
-      if (this.trace) this.record({ call: 'recvfrom', fd, start: t0, length: buffer.length, result: d.bytes, address: d.address, port: d.port });
+      if (this.trace) this.record({ call: 'recvfrom', fd, ...t0, length: buffer.length, result: d.bytes, address: d.address, port: d.port });
       return { bytes: d.bytes, address: d.address, port: d.port, truncated: d.truncated };
     } catch (e) {
       throw this.failed(e, 'recvfrom', fd, t0, { length: buffer?.length });
@@ -577,12 +584,12 @@ export class SocketLibrary {
   // ---- tracing ----
 
   private async traced<T>(call: string, fd: number, fields: Partial<CallEvent>, body: () => Promise<T>): Promise<T> {
-    const t0 = this.trace ? this.stack.now() : 0;
+    const t0 = this.begin();
     try {
       const result = await body();
       if (this.trace) {
         const local = (result as { local?: string } | undefined)?.local;
-        this.record({ call, fd, start: t0, result: typeof result === 'number' ? result : 'ok', ...fields, ...(local ? { local } : {}) });
+        this.record({ call, fd, ...t0, result: typeof result === 'number' ? result : 'ok', ...fields, ...(local ? { local } : {}) });
       }
       return result;
     } catch (e) {
@@ -590,11 +597,18 @@ export class SocketLibrary {
     }
   }
 
-  private failed(e: unknown, call: string, fd: number, t0: number, fields: Partial<CallEvent>): SocketError {
+  private failed(e: unknown, call: string, fd: number, t0: Begin, fields: Partial<CallEvent>): SocketError {
     const address = fields.address !== undefined && fields.port !== undefined ? hostPort(fields.address, fields.port) : undefined;
     const err = toSocketError(e, { call, fd: fd >= 0 ? fd : undefined, address });
-    if (this.trace) this.record({ call, fd, start: t0, error: err.code, ...fields, ...(err.detail === 'closed while waiting' ? { note: err.detail } : {}) });
+    if (this.trace) this.record({ call, fd, ...t0, error: err.code, ...fields, ...(err.detail === 'closed while waiting' ? { note: err.detail } : {}) });
     return err;
+  }
+
+  /** When a call begins: the time, and where the sink's order stands (so a packet can be placed inside the call). Nothing when tracing is off. */
+  private begin(): Begin {
+    if (!this.trace) return NOT_TRACED;
+    const mark = this.trace.mark?.();
+    return mark === undefined ? { start: this.stack.now() } : { start: this.stack.now(), begin: mark };
   }
 
   private record(fields: Partial<CallEvent> & { call: string; fd: number; start: number }): void {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { HttpEvent, TraceEvent } from '../trace-events.js';
 import { renderMermaid, type MermaidOptions } from './mermaid.js';
+import { renderPacketMermaid } from './mermaid-packets.js';
 import { renderTimeline } from './text.js';
 
 export interface HtmlOptions {
@@ -19,6 +20,9 @@ export interface HtmlOptions {
   /** Passed on to the diagram: participant labels and order. */
   labels?: MermaidOptions['labels'];
   order?: MermaidOptions['order'];
+  /** The trace holds packets: offer the diagram with them too (shown first), and a toggle between the two. */
+  packets?: boolean;
+  packetsNotShown?: number;
 }
 
 /** The browser bundle of Mermaid: one IIFE file that defines `window.mermaid`. */
@@ -38,6 +42,7 @@ export function mermaidBundle(): { path: string; source: string } {
 export function renderHtml(events: readonly TraceEvent[], options: HtmlOptions = {}): string {
   const title = options.title ?? 'protostack trace';
   const diagram = renderMermaid(events, { ...(options.labels ? { labels: options.labels } : {}), ...(options.order ? { order: options.order } : {}) });
+  const withPackets = options.packets ? renderPacketMermaid(events, options.packetsNotShown ? { packetsNotShown: options.packetsNotShown } : {}) : null;
   const calls = events.filter((e) => e.kind === 'call').length;
   const https = events.filter((e): e is HttpEvent => e.kind === 'http').sort((a, b) => a.start - b.start || a.seq - b.seq);
 
@@ -90,18 +95,18 @@ details { margin-top: .5rem; }
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="summary narrow">${calls} socket call${calls === 1 ? '' : 's'}, ${https.length} HTTP exchange${https.length === 1 ? '' : 's'}. Arrows are the calls of the side that began each exchange; notes are the answering side's calls.</p>
+<p class="summary narrow">${calls} socket call${calls === 1 ? '' : 's'}, ${https.length} HTTP exchange${https.length === 1 ? '' : 's'}.${withPackets ? ' Calls and packets: arrows are packets between the hosts, notes the client\'s socket calls. Calls only:' : ''} Arrows are the calls of the side that began each exchange; notes are the answering side's calls.</p>
 
 <h2>Sequence diagram</h2>
-<p class="zoom" id="zoom"><button type="button" data-zoom="fit" aria-pressed="true">Fit to window</button> <button type="button" data-zoom="actual" aria-pressed="false">Actual size (scroll)</button></p>
-<div id="diagram" class="fit" data-rendered="${missing ? 'error' : 'pending'}"${missing ? ` data-error="${esc(missing)}"` : ''}>${missing ? `<p class="failure">${esc(missing)}</p>` : ''}</div>
+${withPackets ? '<p class="zoom" id="layers"><button type="button" data-layer="packets" aria-pressed="true">Calls and packets</button> <button type="button" data-layer="calls" aria-pressed="false">Calls only</button></p>\n' : ''}<p class="zoom" id="zoom"><button type="button" data-zoom="fit" aria-pressed="true">Fit to window</button> <button type="button" data-zoom="actual" aria-pressed="false">Actual size (scroll)</button></p>
+<div id="diagram" class="fit"${withPackets ? ' data-layer="packets"' : ''} data-rendered="${missing ? 'error' : 'pending'}"${missing ? ` data-error="${esc(missing)}"` : ''}>${missing ? `<p class="failure">${esc(missing)}</p>` : ''}</div>
 <details>
 <summary>Mermaid source</summary>
-<pre id="mermaid-source">${esc(diagram)}</pre>
+<pre id="mermaid-source">${esc(withPackets ?? diagram)}</pre>${withPackets ? `\n<pre id="mermaid-calls" hidden>${esc(diagram)}</pre><pre id="mermaid-packets" hidden>${esc(withPackets)}</pre>` : ''}
 </details>
 
 <h2>Timeline</h2>
-<pre id="timeline">${esc(renderTimeline(events))}</pre>
+<pre id="timeline">${esc(renderTimeline(events, options.packetsNotShown ? { packetsNotShown: options.packetsNotShown } : {}))}</pre>
 
 <h2>HTTP exchanges</h2>
 ${httpTable(https)}
@@ -125,12 +130,27 @@ ${missing ? '' : `<script>${script}</script>
     box.classList.toggle('fit', mode === 'fit');
     document.querySelectorAll('#zoom button').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-zoom') === mode)); });
   });
-  try {
-    mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', maxTextSize: 1000000, sequence: { useMaxWidth: false, showSequenceNumbers: false, wrap: false, actorMargin: 40, messageMargin: 30, messageFontSize: 14, noteFontSize: 14, actorFontSize: 14 } });
-    mermaid.render('trace-diagram', source).then(function (result) {
+  var layers = document.getElementById('layers');
+  var drawn = 0;
+  function draw(text) {
+    box.setAttribute('data-rendered', 'pending');
+    mermaid.render('trace-diagram-' + (drawn++), text).then(function (result) {
       box.innerHTML = result.svg;
       box.setAttribute('data-rendered', 'ok');
     }, fail);
+  }
+  if (layers) layers.addEventListener('click', function (event) {
+    var layer = event.target.getAttribute && event.target.getAttribute('data-layer');
+    if (!layer) return;
+    layers.querySelectorAll('button').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-layer') === layer)); });
+    box.setAttribute('data-layer', layer);
+    var text = document.getElementById('mermaid-' + layer).textContent;
+    document.getElementById('mermaid-source').textContent = text;
+    draw(text);
+  });
+  try {
+    mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', maxTextSize: 1000000, sequence: { useMaxWidth: false, showSequenceNumbers: false, wrap: false, actorMargin: 40, messageMargin: 30, messageFontSize: 14, noteFontSize: 14, actorFontSize: 14 } });
+    draw(source);
   } catch (error) {
     fail(error);
   }

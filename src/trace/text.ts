@@ -17,12 +17,17 @@
  */
 import { hostPort } from '../wire/address.js';
 import type { CallEvent, TraceEvent } from '../trace-events.js';
+import { readPackets } from './packets.js';
 
 export interface TimelineOptions {
   /** Time zero; defaults to the first event's start. */
   origin?: number;
   /** Show the protocol stack's name beside each caller. */
   showStack?: boolean;
+  /** Show the packets the trace holds (a user stack's taps), each under the call it served; default true. */
+  packets?: boolean;
+  /** Packets the taps could not keep (PacketBudget.notShown): said in a last line. */
+  packetsNotShown?: number;
 }
 
 /** What the socket library notes on a wait that a close() of the same descriptor ended. */
@@ -41,7 +46,8 @@ export function renderTimeline(events: readonly TraceEvent[], options: TimelineO
     if (previous) next.set(previous, e);
     lastOf.set(e.who, e);
   }
-  const rows: { time: number; seq: number; cells: string[] }[] = [];
+  const rows: Row[] = [];
+  const first = new Map<CallEvent, Row>();
   for (const e of calls) {
     const who = options.showStack ? `${e.who}@${e.stack}` : e.who;
     const end = e.start + e.waited;
@@ -51,16 +57,44 @@ export function renderTimeline(events: readonly TraceEvent[], options: TimelineO
     // A wait that a close ended is shown where the close was, after it (on a virtual clock both happen at one instant).
     const closer = e.note === CLOSED_WHILE_WAITING ? closeThatEnded(calls, e) : undefined;
     if ((following && following.start < end) || (closer && e.waited > 0)) {
-      rows.push({ time: e.start, seq: e.seq, cells: [at(e.start), who, describeCall(e), `… waits until ${at(end)}`, ''] });
-      rows.push({ time: end, seq: closer ? Math.max(e.seq, closer.seq + 0.5) : e.seq, cells: [at(end), who, `… ${describeCall(e)}`, result, waited] });
-    } else rows.push({ time: e.start, seq: e.seq, cells: [at(e.start), who, describeCall(e), result, waited] });
+      const row: Row = { time: e.start, seq: e.seq, cells: [at(e.start), who, describeCall(e), `… waits until ${at(end)}`, ''], under: [] };
+      first.set(e, row);
+      rows.push(row);
+      rows.push({ time: end, seq: closer ? Math.max(e.seq, closer.seq + 0.5) : e.seq, cells: [at(end), who, `… ${describeCall(e)}`, result, waited], under: [] });
+    } else {
+      const row: Row = { time: e.start, seq: e.seq, cells: [at(e.start), who, describeCall(e), result, waited], under: [] };
+      first.set(e, row);
+      rows.push(row);
+    }
+  }
+  // Packets: under the call they served (in the order they came), or at their own time when no call of their host waited.
+  if (options.packets !== false) {
+    for (const p of readPackets(events).packets) {
+      const e = p.event;
+      const who = options.showStack ? `${e.who}@${e.stack}` : e.who;
+      const cells = [at(e.start), who, `  ${p.line}`, '', ''];
+      const parent = p.call ? first.get(p.call) : undefined;
+      if (parent) parent.under.push(cells);
+      else rows.push({ time: e.start, seq: e.seq, cells, under: [], packet: true });
+    }
   }
   rows.sort((a, b) => a.time - b.time || a.seq - b.seq);
-  const widths = rows[0]!.cells.map((_, i) => Math.max(...rows.map((r) => r.cells[i]!.length)));
-  return rows
-    .map((r) => r.cells.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
-    .join('\n')
-    .concat('\n');
+  const lines = rows.flatMap((r) => [r.cells, ...r.under]);
+  // A packet line is wide; it may run past the result and waited columns rather than widen them.
+  const widths = lines[0]!.map((_, i) => Math.max(...rows.filter((r) => !r.packet).map((r) => r.cells[i]!.length)));
+  const text = lines.map((cells) => cells.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  if (options.packetsNotShown) text.push(`… ${options.packetsNotShown} packets not shown (the trace keeps at most its packet budget)`);
+  return text.join('\n').concat('\n');
+}
+
+interface Row {
+  time: number;
+  seq: number;
+  cells: string[];
+  /** Packet lines drawn under this row. */
+  under: string[][];
+  /** A packet no call waited for. */
+  packet?: boolean;
 }
 
 /** The same side's close of the descriptor that ended `e`'s wait: the last one that began before the wait ended. */

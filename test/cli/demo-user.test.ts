@@ -165,7 +165,7 @@ test('protostack demo --stack user --loss 0.05 --pcap FILE: tshark reads it clea
   assert.match(stdout, /loss 5%, seed 1\): \d+ packets sent, \d+ lost/);
   for (const who of ['client', 'dns-server', 'web-server']) assert.match(stdout, new RegExp(`^  ${who} 10\\.0\\.0\\.\\d+ +\\d+ packets? out, \\d+ in; UDP \\d+ out, \\d+ in; TCP \\d+ out, \\d+ in, \\d+ retransmitted$`, 'm'));
   const captured = Number(stdout.match(/(\d+) packets captured in /)![1]);
-  const client = stdout.split('\n').filter((l) => /^\s*\+[\d.]+ ms\s+client\s/.test(l)).map((l) => l.match(/(\w+)\(/)![1]);
+  const client = stdout.split('\n').filter((l) => /^\s*\+[\d.]+ ms\s+client\s+[^<>\s]/.test(l)).map((l) => l.match(/(\w+)\(/)![1]);
   assert.deepEqual(client, ['socket', 'bind', 'sendto', 'recvfrom', 'close', 'socket', 'connect', 'write', 'read', 'read', 'close']);
 
   const frames = tshark(file);
@@ -236,7 +236,7 @@ test('--json, --mermaid, --har and --html work over the user stack', async () =>
   assert.equal(json.meta.seed, 3);
   assert.ok(json.meta.hosts.client.counters['ipv4.out'] > 0);
   assert.ok(json.events.some((e: CallEvent) => e.kind === 'call' && e.who === 'client' && e.call === 'connect' && e.address === WEB && e.port === 80));
-  const mermaid = (await exec('node', [main, 'demo', '--stack', 'user', '--mermaid'])).stdout;
+  const mermaid = (await exec('node', [main, 'demo', '--stack', 'user', '--mermaid', '--no-packets'])).stdout;
   assert.match(mermaid, /^sequenceDiagram/);
   assert.match(mermaid, /client-->>web_server: connect\(fd 3, 10\.0\.0\.80, 80\)/);
   assert.match(mermaid, /gethostbyname request: sendto\(fd 3, 45 B, 10\.0\.0\.53, 53\)/);
@@ -250,6 +250,18 @@ test('--json, --mermaid, --har and --html work over the user stack', async () =>
   // Virtual time 0 is a fixed date, so the HAR replays too.
   assert.match(log.entries[0].startedDateTime, /^2025-01-01T00:00:00\./);
   assert.match(readFileSync(html, 'utf8'), /sequenceDiagram/);
+  assert.match(readFileSync(html, 'utf8'), /data-layer="packets"/, 'the report offers the packets layer');
+
+  // --packets is the user stack's default: hosts as participants, packets as arrows, calls as notes.
+  const packets = (await exec('node', [main, 'demo', '--stack', 'user', '--mermaid'])).stdout;
+  assert.match(packets, /participant h1 as client 10\.0\.0\.10/);
+  assert.match(packets, /h1->>h3: S 0:0\(0\) win \d+/);
+  assert.match(packets, /h3->>h1: S\. 0:0\(0\) ack 1 win/);
+  assert.match(packets, /Note over h1: connect\(fd 3, 10\.0\.0\.80:80\) = ok/);
+  const text = (await exec('node', [main, 'demo', '--stack', 'user'])).stdout;
+  assert.match(text, /client +connect\(fd 3, 10\.0\.0\.80:80\) .*waited [\d.]+ ms\n.*client +> S 0:0\(0\).*\n.*client +< S\. 0:0\(0\) ack 1.*\n.*client +> \. ack 1 /);
+  const none = (await exec('node', [main, 'demo', '--stack', 'user', '--no-packets'])).stdout;
+  assert.doesNotMatch(none, /> S 0:0/);
 });
 
 test('protostack demo --stack user --corrupt 0.2: the page still arrives; the link counts corrupted packets and the receivers drop them by checksum', async () => {

@@ -66,7 +66,7 @@ test('the client and the resolver record, in order: the question, its answer, th
   assert.deepEqual(texts, ['GET /a 0\n', 'POST /b 12\n']);
 
   // getaddrinfo asks for A and AAAA at once: two questions, each answered, both before the first exchange ends.
-  const kinds = trace.events.filter((e) => e.kind !== 'call').map((e) => (e.kind === 'dns' ? `dns ${e.phase}` : `http ${e.url}`));
+  const kinds = trace.events.filter((e) => e.kind !== 'call').map((e) => (e.kind === 'dns' ? `dns ${e.phase}` : e.kind === 'http' ? `http ${e.url}` : e.kind));
   assert.deepEqual(kinds.slice(4), [`http ${base}/a`, `http ${base}/b`]);
   assert.deepEqual(kinds.slice(0, 4).sort(), ['dns answer', 'dns answer', 'dns query', 'dns query']);
   const dnsEvents = trace.events.filter((e): e is DnsEvent => e.kind === 'dns');

@@ -7,6 +7,7 @@
  */
 import { stackError, type SocketError } from '../errors.js';
 import type { Clock, RandomSource } from '../../link/types.js';
+import { PacketTap, type PacketTapOptions } from '../../link/packet-tap.js';
 import { CryptoRandom, Random } from '../../link/random.js';
 import type {
   ConnectOptions,
@@ -34,6 +35,8 @@ export interface UserStackOptions {
   tcp?: Partial<TcpConfig>;
   /** A name for traces; "user" by default. */
   name?: string;
+  /** Record a PacketEvent for every packet through each interface (a PacketTap on its device); none by default, at no cost. */
+  packets?: Omit<PacketTapOptions, 'clock' | 'stack'>;
 }
 
 export class UserStack implements ProtocolStack {
@@ -49,7 +52,9 @@ export class UserStack implements ProtocolStack {
     this.name = options.name ?? 'user';
     this.clock = options.clock;
     const random = options.random ?? (options.seed !== undefined ? new Random(options.seed) : new CryptoRandom());
-    this.ip = new Ipv4Layer({ clock: this.clock, interfaces: options.interfaces, counters: this.counters });
+    const tap = options.packets;
+    const interfaces = tap ? options.interfaces.map((i) => ({ ...i, device: new PacketTap(i.device, { ...tap, clock: this.clock, stack: this.name }) })) : options.interfaces;
+    this.ip = new Ipv4Layer({ clock: this.clock, interfaces, counters: this.counters });
     this.icmp = new IcmpLayer(this.ip, this.clock, this.counters);
     this.udp = new UdpLayer(this.ip, this.icmp, this.counters, random);
     this.tcp = new TcpLayer(this.ip, this.clock, this.counters, random, { ...DEFAULT_TCP, ...options.tcp }, this.icmp);
