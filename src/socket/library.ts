@@ -11,45 +11,20 @@ import {
   type DatagramEndpoint,
   type Endpoint,
   type ProtocolStack,
-  type StreamBinding,
   type StreamConnection,
-  type StreamListener,
-  type StreamOptions,
 } from '../stack/types.js';
 import type { CallEvent, TraceSink } from '../trace-events.js';
 import { hostPort } from '../wire/address.js';
 import { ipFamily } from '../wire/ip-address.js';
 import { DescriptorTable } from './descriptors.js';
-import { SocketError, toSocketError, type ErrorContext } from './errors.js';
+import { SocketError, toSocketError } from './errors.js';
 import { checkOptions, DEFAULT_OPTIONS, type SocketOptions } from './options.js';
-import { WaitQueue } from './wait.js';
+import { bounded } from './bounded.js';
+import { endpoint, peerOf, span, streamOf } from './checks.js';
+import { MAX_UDP_PAYLOAD, Sock, streamOptions } from './sock.js';
+import type { CallOptions, LibraryOptions, RecvResult, ShutdownHow, SocketType } from './types.js';
 
-export type SocketType = 'tcp' | 'udp';
-export type ShutdownHow = 'read' | 'write' | 'both';
-
-/** Per-call overrides: a timeout in milliseconds instead of the socket's, and a signal to give up early. */
-export interface CallOptions {
-  timeout?: number;
-  signal?: AbortSignal;
-}
-
-export interface RecvResult {
-  bytes: number;
-  address: string;
-  port: number;
-  /** The datagram did not fit the buffer; the rest was discarded. */
-  truncated: boolean;
-}
-
-export interface LibraryOptions {
-  /** Who is calling, for traces ("client", "server"). */
-  label?: string;
-  trace?: TraceSink | null;
-  /** The most descriptors open at once (RLIMIT_NOFILE); past it socket() and accept() fail with EMFILE. */
-  maxDescriptors?: number;
-  /** Options every new socket starts with. */
-  defaults?: Partial<SocketOptions>;
-}
+export type { CallOptions, LibraryOptions, RecvResult, ShutdownHow, SocketType } from './types.js';
 
 /** A traced call's start: its time and, when the sink keeps an order, its place in it. */
 interface Begin {
@@ -57,39 +32,6 @@ interface Begin {
   begin?: number;
 }
 const NOT_TRACED: Begin = Object.freeze({ start: 0 });
-
-type State = 'new' | 'binding' | 'bound' | 'connecting' | 'connected' | 'listening';
-
-/** The largest UDP payload in one IPv4 datagram (65535 - 20 - 8); IPv6 allows 20 more. */
-const MAX_UDP_PAYLOAD = { 4: 65_507, 6: 65_527 } as const;
-
-class Sock {
-  state: State = 'new';
-  closed = false;
-  readShut = false;
-  writeShut = false;
-  binding: StreamBinding | null = null;
-  conn: StreamConnection | null = null;
-  listener: StreamListener | null = null;
-  dgram: DatagramEndpoint | null = null;
-  dgramPending: Promise<DatagramEndpoint> | null = null;
-  /** The default peer of a connected UDP socket. */
-  peer: Endpoint | null = null;
-  /** Set when a timed-out write left the stream in an unknown state. */
-  broken: SocketError | null = null;
-  /** Cancels a connect in progress: close() abandons the handshake, as close() in SYN-SENT does. */
-  connecting: AbortController | null = null;
-  readonly waits: WaitQueue;
-  readonly wake = () => this.waits.wakeAll();
-
-  constructor(
-    readonly kind: SocketType,
-    public options: SocketOptions,
-    stack: ProtocolStack,
-  ) {
-    this.waits = new WaitQueue(stack);
-  }
-}
 
 export class SocketLibrary {
   readonly stack: ProtocolStack;
@@ -136,7 +78,7 @@ export class SocketLibrary {
   async bind(fd: number, address: string, port: number): Promise<void> {
     await this.traced('bind', fd, { address, port }, async () => {
       const s = this.lookup(fd, 'bind');
-      const local = this.endpoint(address, port, 'bind', fd);
+      const local = endpoint(address, port, 'bind', fd);
       if (s.state !== 'new') throw new SocketError('EINVAL', { call: 'bind', fd, detail: 'socket is already bound' });
       s.state = 'binding';
       try {
@@ -203,7 +145,7 @@ export class SocketLibrary {
   async connect(fd: number, address: string, port: number, options: CallOptions = {}): Promise<void> {
     await this.traced('connect', fd, { address, port }, async () => {
       const s = this.lookup(fd, 'connect');
-      const remote = this.endpoint(address, port, 'connect', fd);
+      const remote = endpoint(address, port, 'connect', fd);
       if (s.kind === 'udp') {
         const d = await this.ensureDatagram(s, remote.address);
         // The stack picks the route and the source address now; nothing is sent.
@@ -225,13 +167,13 @@ export class SocketLibrary {
     const t0 = this.begin();
     try {
       const s = this.lookup(fd, 'write');
-      const bytes = this.span(data, length, 'write', fd);
+      const bytes = span(data, length, 'write', fd);
       let n: number;
-      if (s.kind === 'udp') n = await this.sendDatagram(s, fd, bytes, this.peerOf(s, 'write', fd), options, 'write');
+      if (s.kind === 'udp') n = await this.sendDatagram(s, fd, bytes, peerOf(s, 'write', fd), options, 'write');
       else if (bytes.length > s.options.sendBufferSize) n = await this.writeStream(s, fd, bytes, options);
       else {
         // The common case, one piece, inline: no deadline timer unless the stack keeps the bytes.
-        const conn = this.streamOf(s, 'write', fd);
+        const conn = streamOf(s, 'write', fd);
         if (s.writeShut) throw new SocketError('EPIPE', { call: 'write', fd, detail: 'shut down for writing' });
         const pending = bytes.length === 0 ? null : conn.write(bytes);
         if (pending) await this.settleWrite(s, fd, conn, pending, this.deadline(options, s.options.writeTimeout, 'write', fd), options);
@@ -249,14 +191,14 @@ export class SocketLibrary {
     const t0 = this.begin();
     try {
       const s = this.lookup(fd, 'read');
-      const into = this.span(buffer, length, 'read', fd);
+      const into = span(buffer, length, 'read', fd);
       let n: number;
       if (s.kind === 'udp') {
-        this.peerOf(s, 'read', fd);
+        peerOf(s, 'read', fd);
         n = (await this.receiveDatagram(s, fd, into, options, 'read')).bytes;
       } else {
         // The read-and-sleep loop inline: one async frame fewer on the hottest call.
-        const conn = this.streamOf(s, 'read', fd);
+        const conn = streamOf(s, 'read', fd);
         n = s.readShut ? 0 : conn.read(into);
         if (n === WOULD_BLOCK) {
           const deadline = this.deadline(options, s.options.readTimeout, 'read', fd);
@@ -282,8 +224,8 @@ export class SocketLibrary {
     return this.traced('sendto', fd, { address, port, length: data?.length }, async () => {
       const s = this.lookup(fd, 'sendto');
       if (s.kind !== 'udp') throw new SocketError('EOPNOTSUPP', { call: 'sendto', fd, detail: 'sendto is for udp sockets; use write' });
-      const to = this.endpoint(address, port, 'sendto', fd);
-      return this.sendDatagram(s, fd, this.span(data, undefined, 'sendto', fd), to, options, 'sendto');
+      const to = endpoint(address, port, 'sendto', fd);
+      return this.sendDatagram(s, fd, span(data, undefined, 'sendto', fd), to, options, 'sendto');
     });
   }
 
@@ -293,7 +235,7 @@ export class SocketLibrary {
     try {
       const s = this.lookup(fd, 'recvfrom');
       if (s.kind !== 'udp') throw new SocketError('EOPNOTSUPP', { call: 'recvfrom', fd, detail: 'recvfrom is for udp sockets; use read' });
-      const d = await this.receiveDatagram(s, fd, this.span(buffer, undefined, 'recvfrom', fd), options, 'recvfrom');
+      const d = await this.receiveDatagram(s, fd, span(buffer, undefined, 'recvfrom', fd), options, 'recvfrom');
       if (this.trace) this.record({ call: 'recvfrom', fd, ...t0, length: buffer.length, result: d.bytes, address: d.address, port: d.port });
       return { bytes: d.bytes, address: d.address, port: d.port, truncated: d.truncated };
     } catch (e) {
@@ -414,7 +356,7 @@ export class SocketLibrary {
   }
 
   private async writeStream(s: Sock, fd: number, data: Uint8Array, options: CallOptions): Promise<number> {
-    const conn = this.streamOf(s, 'write', fd);
+    const conn = streamOf(s, 'write', fd);
     if (s.writeShut) throw new SocketError('EPIPE', { call: 'write', fd, detail: 'shut down for writing' });
     const deadline = this.deadline(options, s.options.writeTimeout, 'write', fd);
     const max = s.options.sendBufferSize;
@@ -427,7 +369,7 @@ export class SocketLibrary {
 
   /** Waits for the stack to finish with a piece, under the write deadline. */
   private async settleWrite(s: Sock, fd: number, conn: StreamConnection, pending: Promise<void>, deadline: number, options: CallOptions): Promise<void> {
-    await this.bounded(pending, deadline, { call: 'write', fd }, options.signal, () => {
+    await bounded(this.stack, pending, deadline, { call: 'write', fd }, options.signal, () => {
       // The stack may hold part of the data; the byte stream can no longer be trusted.
       s.broken = new SocketError('ETIMEDOUT', { call: 'write', fd, detail: 'an earlier write timed out; the connection was reset' });
       conn.abort();
@@ -441,7 +383,7 @@ export class SocketLibrary {
     if (s.writeShut) throw new SocketError('EPIPE', { call, fd });
     const d = await this.ensureDatagram(s, to.address);
     const deadline = this.deadline(options, s.options.writeTimeout, call, fd);
-    await this.bounded(d.send(data, to.address, to.port), deadline, { call, fd }, options.signal, () => {});
+    await bounded(this.stack, d.send(data, to.address, to.port), deadline, { call, fd }, options.signal, () => {});
     return data.length;
   }
 
@@ -513,66 +455,12 @@ export class SocketLibrary {
     if (s.dgram) s.dgram.close();
   }
 
-  /** Settles with `work`, or fails at the deadline (calling `onTimeout` first) or on abort. */
-  private bounded(work: Promise<void>, deadline: number, context: ErrorContext, signal: AbortSignal | undefined, onTimeout: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = this.stack.setTimer(Math.max(0, deadline - this.stack.now()), () => {
-        onTimeout();
-        reject(new SocketError('ETIMEDOUT', context));
-      });
-      const onAbort = () => {
-        this.stack.clearTimer(timer);
-        onTimeout();
-        reject(new SocketError('ECANCELED', context));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      work.then(
-        () => {
-          this.stack.clearTimer(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        (err) => {
-          this.stack.clearTimer(timer);
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      );
-    });
-  }
-
   // ---- checks ----
 
   private lookup(fd: number, call: string): Sock {
     const s = Number.isInteger(fd) ? this.table.get(fd) : undefined;
     if (!s) throw new SocketError('EBADF', { call, fd });
     return s;
-  }
-
-  private streamOf(s: Sock, call: string, fd: number): StreamConnection {
-    if (s.broken) throw s.broken;
-    if (s.state === 'listening') throw new SocketError('ENOTCONN', { call, fd, detail: 'socket is listening; use accept' });
-    if (!s.conn) throw new SocketError('ENOTCONN', { call, fd });
-    return s.conn;
-  }
-
-  private peerOf(s: Sock, call: string, fd: number): Endpoint {
-    if (!s.peer) throw new SocketError('ENOTCONN', { call, fd, detail: 'udp socket has no peer: connect first, or use sendto/recvfrom' });
-    return s.peer;
-  }
-
-  private endpoint(address: string, port: number, call: string, fd: number): Endpoint {
-    if (typeof address !== 'string' || ipFamily(address) === 0) throw new SocketError('EINVAL', { call, fd, detail: `not an IP address: ${String(address)}` });
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new SocketError('EINVAL', { call, fd, detail: `port must be 0-65535, not ${String(port)}` });
-    if (call !== 'bind' && port === 0) throw new SocketError('EINVAL', { call, fd, detail: 'port 0 is not a destination' });
-    return { address, port };
-  }
-
-  private span(buffer: Uint8Array, length: number | undefined, call: string, fd: number): Uint8Array {
-    if (!(buffer instanceof Uint8Array)) throw new SocketError('EINVAL', { call, fd, detail: 'buffer must be a Uint8Array' });
-    if (length === undefined || length === buffer.length) return buffer;
-    if (!Number.isInteger(length) || length < 0 || length > buffer.length) throw new SocketError('EINVAL', { call, fd, detail: `length ${String(length)} is outside the buffer (${buffer.length} bytes)` });
-    return buffer.subarray(0, length);
   }
 
   private deadline(options: CallOptions, fallback: number, call: string, fd: number): number {
@@ -616,8 +504,5 @@ export class SocketLibrary {
   }
 }
 
-function streamOptions(o: SocketOptions): StreamOptions {
-  return { noDelay: o.noDelay, keepAliveMs: o.keepAlive ? o.keepAliveIdle : 0, sendBufferSize: o.sendBufferSize, recvBufferSize: o.recvBufferSize, maxSegment: o.maxSegment, userTimeoutMs: o.userTimeout };
-}
 
 
