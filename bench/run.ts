@@ -14,6 +14,7 @@ const MODULES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'http', load: () => import('./http.js') },
   { name: 'static', load: () => import('./static.js') },
   { name: 'user', load: () => import('./user-stack.js') },
+  { name: 'tun', load: () => import('./tun.js') },
 ];
 
 function format(x: number): string {

@@ -9,6 +9,7 @@ export * from './socket/index.js';
 export * from './stack/kernel/index.js';
 export * from './stack/user/index.js';
 export { writePcapFile } from './link/pcap-file-node.js';
+export { TunDevice, type TunOptions, type TunStats } from './link/tun-node.js';
 export * from './dns/index.js';
 export * from './http/index.js';
 export type { Response as HttpResponse } from './http/index.js';

@@ -10,7 +10,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { ex
 
 /** A few names each entry must offer. */
 const EXPECTED: Record<string, string[]> = {
-  '.': ['SocketLibrary', 'KernelStack', 'UserStack', 'Network', 'Resolver', 'serve', 'fetch', 'renderTimeline', 'ProtostackError', 'writePcapFile'],
+  '.': ['SocketLibrary', 'KernelStack', 'UserStack', 'Network', 'Resolver', 'serve', 'fetch', 'renderTimeline', 'ProtostackError', 'writePcapFile', 'TunDevice'],
   './wire': ['parseTcp', 'emitIpv4', 'hostPort', 'dns', 'http'],
   './link': ['Network', 'VirtualClock', 'PcapWriter', 'CryptoRandom'],
   './user': ['UserStack', 'DEFAULT_TCP', 'Network', 'VirtualClock', 'SocketError'],

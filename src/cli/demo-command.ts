@@ -53,9 +53,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         har: { type: 'string' },
         html: { type: 'string' },
         stack: { type: 'string' },
-        loss: { type: 'string' },
-        corrupt: { type: 'string' },
-        seed: { type: 'string' },
+        // --loss, --corrupt and --seed come with TUN_OPTIONS; here they apply to the simulated network too.
         ...TUN_OPTIONS,
         packets: { type: 'boolean' },
         'no-packets': { type: 'boolean' },
@@ -77,14 +75,14 @@ export async function demoCommand(args: string[]): Promise<number> {
   const user = stack === 'user';
   let tun: TunFlags | null;
   try {
-    tun = tunFlags(values);
+    tun = tunFlags(values, ['loss', 'corrupt', 'seed', 'pcap']);
   } catch (e) {
     if (e instanceof FlagError) return usage(e.message);
     throw e;
   }
   if (tun && (user || values.stack !== undefined)) return usage('--tun is a stack of its own: leave out --stack');
   if (tun && !values.url) return usage('--tun needs --url: the client runs on the interface, against a server on Linux\'s side');
-  for (const option of ['loss', 'corrupt', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user && !(tun && option === 'pcap')) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
+  for (const option of ['loss', 'corrupt', 'pcap', 'seed'] as const) if (values[option] !== undefined && !user && !tun) return usage(`--${option} needs --stack user (it applies to the simulated network)`);
   if (user && values.url) return usage('--url needs --stack kernel: the simulated network reaches no other server');
   const loss = values.loss === undefined ? 0 : Number(values.loss);
   if (values.loss !== undefined && (values.loss.trim() === '' || !(loss >= 0 && loss <= MAX_LOSS))) return usage(`--loss wants a probability from 0 to ${MAX_LOSS}`);

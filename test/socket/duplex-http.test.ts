@@ -51,7 +51,7 @@ eachStack('node:http: a request whose createConnection returns the Duplex gets t
   const { port, stop } = await httpServer(net, body);
   let connections = 0;
   const duplexes: Duplex[] = [];
-  // No keep-alive Agent: it calls setKeepAlive, which the Duplex does not have (yet).
+  // No keep-alive Agent here: a fresh connection per request (the keep-alive Agent is the next test).
   const agent = new http.Agent({ keepAlive: false, maxSockets: 1 });
   // An Agent's createConnection may hand its socket back through the callback: the descriptor is dialled first.
   (agent as unknown as { createConnection: unknown }).createConnection = (_o: unknown, cb: (e: Error | null, s?: Duplex) => void) => {
@@ -78,6 +78,64 @@ eachStack('node:http: a request whose createConnection returns the Duplex gets t
   assert.equal(connections, 2, 'one Duplex per request');
   agent.destroy();
   await stop();
+});
+
+eachStack('node:http with a keepAlive Agent reuses one Duplex for every request; setKeepAlive and setNoDelay reach setsockopt', async (net) => {
+  const body = Buffer.alloc(50_000, 'k');
+  const { port, stop } = await httpServer(net, body);
+  const fds: number[] = [];
+  const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 7000, maxSockets: 1 });
+  (agent as unknown as { createConnection: unknown }).createConnection = (_o: unknown, cb: (e: Error | null, s?: Duplex) => void) => {
+    dial(net.client.lib, port, net.server.address).then((fd) => {
+      fds.push(fd);
+      const d = net.client.lib.toDuplex(fd);
+      d.setNoDelay(true);
+      cb(null, d);
+    }, cb);
+  };
+  const get = () =>
+    new Promise<Buffer>((resolve, reject) => {
+      const req = http.request({ host: net.server.address, port, path: '/', agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  for (let i = 0; i < 3; i++) assert.deepEqual(await get(), body);
+  assert.equal(fds.length, 1, 'three requests over one connection');
+  // The Agent called setKeepAlive(true, keepAliveMsecs) when the socket went back to the pool.
+  const options = await net.client.lib.getsockopt(fds[0]!);
+  assert.equal(options.keepAlive, true);
+  assert.equal(options.keepAliveIdle, 7000);
+  assert.equal(options.noDelay, true);
+  agent.destroy();
+  await stop();
+});
+
+eachStack('a Duplex emits timeout after setTimeout ms without traffic, and setTimeout(0) stops it', async (net, t) => {
+  // The idle timer runs on the wall clock, as net.Socket's does; the simulation's virtual time would race past it.
+  if (net.name === 'user') return t.skip('wall-clock timer; the simulated network runs on virtual time');
+  const { fd: listener, port } = await listenOn(net.server);
+  const fd = await dial(net.client.lib, port, net.server.address);
+  const peer = await net.server.lib.accept(listener);
+  const d = net.client.lib.toDuplex(fd);
+  const fired = await new Promise<boolean>((resolve) => {
+    const bound = setTimeout(() => resolve(false), 5000);
+    d.setTimeout(30, () => {
+      clearTimeout(bound);
+      resolve(true);
+    });
+  });
+  assert.equal(fired, true);
+  assert.equal(d.timeout, 30);
+  d.setTimeout(0);
+  assert.equal(d.timeout, 0);
+  d.destroy();
+  await net.server.lib.close(peer);
+  await net.server.lib.close(listener);
 });
 
 eachStack('undici: a Client whose connect returns the Duplex GETs and POSTs over it', async (net) => {
