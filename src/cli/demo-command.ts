@@ -5,6 +5,9 @@ import { renderJson } from '../trace/json.js';
 import { renderMermaid } from '../trace/mermaid.js';
 import { renderPacketMermaid } from '../trace/mermaid-packets.js';
 import { renderTimeline } from '../trace/text.js';
+import { PcapWriter } from '../link/pcap.js';
+import { writePcapFile } from '../link/pcap-file-node.js';
+import { KernelStack } from '../stack/kernel/stack.js';
 import { formatSummary, runDemo, type DemoResult } from './demo.js';
 import { formatUserSummary, MAX_LOSS, runUserDemo, USER_DEMO_ADDRESSES, type UserDemoResult } from './demo-user.js';
 import { parseArgs, parseCommand, usageError } from './args.js';
@@ -96,7 +99,15 @@ export async function demoCommand(args: string[]): Promise<number> {
   const packets = user && !values['no-packets'];
 
   let result: DemoResult | UserDemoResult;
-  if (user) result = await runUserDemo({ objects, http, seed, loss, corrupt, packets, ...(values.pcap ? { pcap: values.pcap } : {}) });
+  if (user) {
+    const capture = new PcapWriter();
+    try {
+      result = await runUserDemo({ objects, http, seed, loss, corrupt, packets, capture });
+    } finally {
+      // Even a failed run's capture is written: it shows why it failed.
+      if (values.pcap) writePcapFile(capture, values.pcap);
+    }
+  }
   else if (tun) {
     let attached;
     try {
@@ -110,7 +121,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     } finally {
       await attached.close();
     }
-  } else result = await runDemo({ objects, http, ...(values.url ? { url: values.url } : {}) });
+  } else result = await runDemo({ objects, http, stack: new KernelStack(), ...(values.url ? { url: values.url } : {}) });
   const simulated = 'capture' in result ? result : null;
   const events = result.trace.events;
   const notShown = simulated && simulated.packetBudget.notShown > 0 ? { packetsNotShown: simulated.packetBudget.notShown } : {};

@@ -5,13 +5,14 @@
  * Time is the network's virtual clock and every random draw comes from the
  * seed, so a seed replays the run to the byte: the trace, the counters and
  * the packet capture.
+ *
+ * Portable: no node: import, so the playground page bundles it for a browser.
  */
 import { Network } from '../link/network.js';
 import type { LinkStats } from '../link/simulated-link.js';
 import { PacketBudget } from '../link/packet-tap.js';
 import { PcapWriter } from '../link/pcap.js';
 import { TraceLog } from '../trace-events.js';
-import { writePcapFile } from '../link/pcap-file-node.js';
 import { Random } from '../link/random.js';
 import type { LinkParams } from '../link/types.js';
 import type { VirtualClock } from '../link/clock.js';
@@ -41,8 +42,8 @@ export interface UserDemoOptions {
   corrupt?: number;
   /** Other link parameters over USER_DEMO_LINK. */
   link?: Partial<LinkParams>;
-  /** Write the capture there when the run ends, even if it failed. */
-  pcap?: string;
+  /** Record the link's packets into this writer (the CLI's, so it can write the file even if the run failed); a new one by default. */
+  capture?: PcapWriter;
   /** Record every packet each host sends and receives into the trace (PacketEvents); default true. */
   packets?: boolean;
 }
@@ -82,7 +83,7 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
   if (!(corrupt >= 0 && corrupt <= MAX_LOSS)) throw new RangeError(`corrupt must be from 0 to ${MAX_LOSS}`);
   const net = new Network({ seed });
   const link = net.link({ ...USER_DEMO_LINK, ...options.link, loss, corrupt });
-  const capture = new PcapWriter();
+  const capture = options.capture ?? new PcapWriter();
   const trace = new TraceLog();
   const packetBudget = new PacketBudget();
   const tap = (who: string) => (options.packets === false ? {} : { packets: { sink: trace, who, budget: packetBudget } });
@@ -101,30 +102,26 @@ export async function runUserDemo(options: UserDemoOptions = {}): Promise<UserDe
     web: { stack: web.stack, address: web.address, port: 80 },
   };
   const resolverRandom = new Random(mix(seed, 4));
-  try {
-    const { result, flowMs } = await net.clock.run(
-      async () => {
-        const result = await runDemo({
-          ...(options.objects !== undefined ? { objects: options.objects } : {}),
-          ...(options.http !== undefined ? { http: options.http } : {}),
-          hosts: roles,
-          trace,
-          randomInt: (min, max) => min + resolverRandom.int(max - min),
-          wallClockAt0: USER_DEMO_EPOCH,
-          // Virtual seconds cost nothing: wait 1 s per try (some 250 round trips here) and try often, so a lossy link still resolves.
-          resolverTimeout: 1000,
-          resolverAttempts: 8,
-        });
-        const flowMs = net.clock.now();
-        await settle(net.clock, hosts.map((h) => h.stack));
-        return { result, flowMs };
-      },
-      { limitMs: RUN_LIMIT_MS },
-    );
-    return { ...result, seed, link: { ...link.params }, linkStats: { ...link.stats }, hosts: [...hosts], capture, flowMs, endMs: net.clock.now(), wallClockAt0: USER_DEMO_EPOCH, packetBudget };
-  } finally {
-    if (options.pcap) writePcapFile(capture, options.pcap);
-  }
+  const { result, flowMs } = await net.clock.run(
+    async () => {
+      const result = await runDemo({
+        ...(options.objects !== undefined ? { objects: options.objects } : {}),
+        ...(options.http !== undefined ? { http: options.http } : {}),
+        hosts: roles,
+        trace,
+        randomInt: (min, max) => min + resolverRandom.int(max - min),
+        wallClockAt0: USER_DEMO_EPOCH,
+        // Virtual seconds cost nothing: wait 1 s per try (some 250 round trips here) and try often, so a lossy link still resolves.
+        resolverTimeout: 1000,
+        resolverAttempts: 8,
+      });
+      const flowMs = net.clock.now();
+      await settle(net.clock, hosts.map((h) => h.stack));
+      return { result, flowMs };
+    },
+    { limitMs: RUN_LIMIT_MS },
+  );
+  return { ...result, seed, link: { ...link.params }, linkStats: { ...link.stats }, hosts: [...hosts], capture, flowMs, endMs: net.clock.now(), wallClockAt0: USER_DEMO_EPOCH, packetBudget };
 }
 
 /** Lets the closes finish on the wire (FIN, ACK, their retransmissions) until only TIME-WAIT is left. */
@@ -140,6 +137,20 @@ function mix(seed: number, n: number): number {
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
+}
+
+export interface UserDemoCounts {
+  /** Packets put on the link, and how many of them it lost. */
+  packets: number;
+  lost: number;
+  /** TCP segments sent again (data and SYN), over all three hosts. */
+  retransmissions: number;
+}
+
+/** The counts the summary line and the playground show, from the link's and the stacks' counters. */
+export function userDemoCounts(r: UserDemoResult): UserDemoCounts {
+  const retransmissions = r.hosts.reduce((n, h) => n + h.stack.counters.get('tcp.retransmit') + h.stack.counters.get('tcp.syn-retransmit'), 0);
+  return { packets: r.linkStats.sent, lost: r.linkStats.lost, retransmissions };
 }
 
 /** "client 10.0.0.10: 9 packets out, 8 in; 7 TCP segments out, 1 retransmitted" per host, from the stacks' counters. */

@@ -11,7 +11,6 @@ import { serveDns } from '../dns/server.js';
 import { Resolver } from '../dns/resolver.js';
 import { serve } from '../http/server/index.js';
 import { SocketLibrary } from '../socket/library.js';
-import { KernelStack } from '../stack/kernel/stack.js';
 import type { ProtocolStack } from '../stack/types.js';
 import { exchangeOn } from '../http/exchange.js';
 import type { ConnectionTrace } from '../http/trace.js';
@@ -24,7 +23,7 @@ export interface DemoOptions {
   http?: '1.0' | '1.1';
   /** Run the same flow against any HTTP server instead of the embedded ones (the system's resolver config applies). */
   url?: string;
-  /** One stack for all three sides (the kernel's by default), every side on 127.0.0.1. */
+  /** One stack for all three sides, every side on 127.0.0.1 (the CLI passes the kernel's; this module stays portable, so a browser can bundle it). */
   stack?: ProtocolStack;
   /** Each side on its own stack and address instead (a simulated network); the zone's A records point at the web host. */
   hosts?: DemoHosts;
@@ -89,10 +88,12 @@ function object(path: string): { type: string; body: string } {
   return { type: 'text/plain; charset=utf-8', body: `object ${path}\n` };
 }
 
-export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const objects = Math.max(1, Math.floor(options.objects ?? 1));
   const http = options.http ?? '1.0';
-  const hosts = options.hosts ?? loopbackHosts(options.stack ?? new KernelStack());
+  const stack = options.stack;
+  if (!options.hosts && !stack) throw new TypeError('runDemo needs a stack or hosts');
+  const hosts = options.hosts ?? loopbackHosts(stack!);
   const trace = options.trace ?? new TraceLog();
   const client = new SocketLibrary(hosts.client.stack, { label: 'client', trace });
   const closers: (() => Promise<void>)[] = [];

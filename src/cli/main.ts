@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { demoCommand } from './demo-command.js';
+import { playgroundCommand } from './playground.js';
 import { dnsServeCommand } from './dns-serve.js';
 import { getCommand } from './get.js';
 import { packetdrillCommand } from './packetdrill.js';
@@ -27,6 +28,8 @@ Usage:
         serve DIR's files over HTTP/1.1 (default . on 127.0.0.1:8080)
   protostack packetdrill [-v] [--markdown] PATH...
         run packetdrill scripts against the user-space TCP: PASS, FAIL (line, expected, got) or SKIP
+  protostack playground [--out FILE.html]
+        write one offline page that runs demo --stack user in the browser (loss, seed, objects, HTTP, latency)
   protostack COMMAND --help   a command's options
   protostack --version        the version
 
@@ -48,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   if (first === 'get') return getCommand(rest);
   if (first === 'serve') return serveCommand(rest);
   if (first === 'packetdrill') return packetdrillCommand(rest);
+  if (first === 'playground') return playgroundCommand(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -81,7 +85,7 @@ if (process.argv[2] !== 'get') {
   });
 }
 
-const SUBCOMMANDS = new Set(['demo', 'resolve', 'dns-serve', 'get', 'serve', 'packetdrill']);
+const SUBCOMMANDS = new Set(['demo', 'resolve', 'dns-serve', 'get', 'serve', 'packetdrill', 'playground']);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

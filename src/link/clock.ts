@@ -30,6 +30,25 @@ const STEP_EVENTS = 256;
 /** Idle steps polled with setImmediate before falling back to a 5 ms real timer. */
 const IDLE_IMMEDIATES = 8;
 
+/**
+ * A macrotask after the pending microtasks: Node's setImmediate, or in a
+ * browser (which has none) a MessageChannel message, since setTimeout(0)
+ * is clamped to 4 ms there and would make a run crawl.
+ */
+const setImmediate: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (fn) => globalThis.setImmediate(fn)
+    : (() => {
+        const queue: (() => void)[] = [];
+        const channel = new MessageChannel();
+        // Typed as Node's MessagePort; in a browser it is the DOM's, which has onmessage.
+        (channel.port1 as unknown as { onmessage: () => void }).onmessage = () => queue.shift()?.();
+        return (fn: () => void) => {
+          queue.push(fn);
+          channel.port2.postMessage(null);
+        };
+      })();
+
 export class VirtualClock implements Clock {
   private time = 0;
   private seq = 0;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runDemo } from '../../src/cli/demo.js';
+import { KernelStack } from '../../src/stack/kernel/stack.js';
 import type { CallEvent, HttpEvent } from '../../src/trace-events.js';
 import { assertDemoBytes, tapBytes } from './bytes-tap.js';
 
@@ -10,7 +11,7 @@ const calls = (events: readonly unknown[], who: string) =>
 
 test('HTTP/1.0, one object: the client and both servers make the seed calls in the seed order', async () => {
   const tap = tapBytes();
-  const { trace, summary } = await runDemo({ objects: 1, http: '1.0' }).finally(() => tap.stop());
+  const { trace, summary } = await runDemo({ stack: new KernelStack(), objects: 1, http: '1.0' }).finally(() => tap.stop());
   const client = calls(trace.events, 'client');
   assert.deepEqual(
     client.map((e) => e.call),
@@ -52,11 +53,11 @@ test('HTTP/1.0, one object: the client and both servers make the seed calls in t
 });
 
 test('HTTP/1.0 opens a connection per object; HTTP/1.1 keeps one for all', async () => {
-  const old = await runDemo({ objects: 4, http: '1.0' });
+  const old = await runDemo({ stack: new KernelStack(), objects: 4, http: '1.0' });
   assert.equal(old.summary.connections, 4);
   assert.equal(calls(old.trace.events, 'client').filter((e) => e.call === 'connect').length, 4);
   assert.equal(calls(old.trace.events, 'web-server').filter((e) => e.call === 'accept').length, 4);
-  const kept = await runDemo({ objects: 4, http: '1.1' });
+  const kept = await runDemo({ stack: new KernelStack(), objects: 4, http: '1.1' });
   assert.equal(kept.summary.connections, 1);
   assert.equal(kept.summary.roundTrips, 4);
   assert.equal(calls(kept.trace.events, 'client').filter((e) => e.call === 'connect').length, 1);
